@@ -1,0 +1,1 @@
+"""Colophon: a headless content API for publishers of articles."""

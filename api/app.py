@@ -1,0 +1,60 @@
+"""The application factory. Run with `uvicorn --factory api.app:create_app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from api.db import SessionMiddleware, create_engine, create_sessionmaker
+from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
+from api.health import healthz, readyz
+from api.logging import configure_logging
+from api.middleware import AccessLogMiddleware
+from api.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> Starlette:
+    """Build the ASGI app. Tests pass their own settings and a sessionmaker bound to a
+    test transaction; production reads the environment once, here."""
+    settings = settings or Settings()
+    configure_logging(settings)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    sessionmaker = sessionmaker or create_sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/readyz", readyz, methods=["GET", "HEAD"]),
+        ],
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(SessionMiddleware, sessionmaker=sessionmaker),
+        ],
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    return app

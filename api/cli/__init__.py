@@ -1,0 +1,21 @@
+"""The `colophon` command line."""
+
+import typer
+
+from api.cli import accounts, content, server
+
+app = typer.Typer(
+    name="colophon",
+    help="Colophon: a headless content API for publishers of articles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+server.register(app)
+content.register(app)
+app.add_typer(accounts.users, name="users")
+app.add_typer(accounts.tokens, name="tokens")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""NDJSON import and export: Colophon's interchange format (docs/interchange.md)."""

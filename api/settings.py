@@ -1,0 +1,98 @@
+"""Colophon's configuration: every setting is a `COLOPHON_*` environment variable.
+
+The class is instantiated once, in `create_app()` or by a CLI command, never at import time.
+"""
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./colophon.db"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Switch(StrEnum):
+    ON = "on"
+    OFF = "off"
+
+
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COLOPHON_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path(".colophon/secret_key")
+    public_base_url: str = "http://127.0.0.1:8000"
+    publication_url_template: str = "{base}/publications/{slug}"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    redis_url: str | None = None
+    smtp_url: str | None = None
+    response_cache: Switch = Switch.ON
+    log_level: str = "INFO"
+    log_format: LogFormat | None = None
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_cors_origins(cls, data: dict[str, object]) -> dict[str, object]:
+        origins = data.get("cors_origins")
+        if isinstance(origins, str):
+            data["cors_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if self.env is Environment.PRODUCTION:
+            if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
+                raise ValueError(
+                    "COLOPHON_SECRET_KEY must be set to at least 32 characters in production"
+                )
+            if self.database_url.startswith("sqlite") and "memory" in self.database_url:
+                raise ValueError("an in-memory database cannot serve production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.JSON if self.is_production else LogFormat.CONSOLE
+
+    def publication_url(self, slug: str) -> str:
+        """The canonical public URL of a publication on the publisher's site."""
+        return self.publication_url_template.format(
+            base=self.public_base_url.rstrip("/"), slug=slug
+        )
+
+    def resolved_secret_key(self) -> str:
+        """The secret key; in development one is generated on first use and kept on disk."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.secret_key_file
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key

@@ -1,0 +1,39 @@
+"""Colophon's content model. Importing this package registers every table on `metadata`."""
+
+from models.author import Author
+from models.base import metadata, utcnow
+from models.footnote import Footnote
+from models.publication import (
+    Publication,
+    PublicationAuthor,
+    PublicationCategory,
+    PublicationSlug,
+    PublicationStatus,
+    PublicationTag,
+)
+from models.revision import Revision
+from models.subscriber import Subscriber, SubscriberStatus
+from models.taxonomy import Category, Series, Tag
+from models.user import ApiToken, Role, User
+
+__all__ = [
+    "ApiToken",
+    "Author",
+    "Category",
+    "Footnote",
+    "Publication",
+    "PublicationAuthor",
+    "PublicationCategory",
+    "PublicationSlug",
+    "PublicationStatus",
+    "PublicationTag",
+    "Revision",
+    "Role",
+    "Series",
+    "Subscriber",
+    "SubscriberStatus",
+    "Tag",
+    "User",
+    "metadata",
+    "utcnow",
+]

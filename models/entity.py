@@ -1,0 +1,26 @@
+"""Fields every editable, addressable resource carries: an id, a slug, a version, timestamps."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.base import BigIntId, UTCDateTime, utcnow
+
+SLUG_MAX_LENGTH = 200
+SLUG_PATTERN = r"^(?=.*[a-z])[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class EntityRow(SQLModel):
+    """Columns shared by every table model of a content resource (not a table itself)."""
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntId)
+    version: int = Field(default=1, ge=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SluggedRow(EntityRow):
+    """A resource addressed by a unique slug; the slug always contains a letter, so a path
+    segment of digits alone is an id and anything else is a slug."""
+
+    slug: str = Field(max_length=SLUG_MAX_LENGTH, unique=True)

@@ -1,0 +1,187 @@
+"""Fixtures: every database test runs on SQLite and, when COLOPHON_TEST_DATABASE_URL names a
+PostgreSQL server, on PostgreSQL too. Schemas come from the migrations, never create_all.
+
+Each test runs inside an outer transaction that is rolled back at the end; the app's own
+commits release SAVEPOINTs inside it (SQLAlchemy's "join an external transaction" recipe).
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from api import migrate
+from api.app import create_app
+from api.db import create_engine
+from api.settings import Settings
+
+POSTGRES_URL = os.environ.get("COLOPHON_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database of its own on one backend: its URL and a way to drop it."""
+
+    backend: str
+    url: str
+
+
+class DatabaseFactory:
+    """Creates throwaway databases: SQLite files, or PostgreSQL databases on the test server."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.created: list[Database] = []
+
+    async def create(self, backend: str) -> Database:
+        name = f"colophon_test_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            database = Database(backend, f"sqlite+aiosqlite:///{self.tmp / name}.db")
+        else:
+            assert POSTGRES_URL is not None
+            await _postgres_admin(f'CREATE DATABASE "{name}"')
+            database = Database(
+                backend, make_url(POSTGRES_URL).set(database=name).render_as_string(False)
+            )
+        self.created.append(database)
+        return database
+
+    async def drop_all(self) -> None:
+        for database in self.created:
+            if database.backend == "postgresql":
+                name = make_url(database.url).database
+                await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _postgres_admin(statement: str) -> None:
+    assert POSTGRES_URL is not None
+    engine = create_engine(POSTGRES_URL)
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql(statement)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
+    yield factory
+    await factory.drop_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    value: str = request.param
+    return value
+
+
+@pytest.fixture(scope="session")
+async def migrated(databases: DatabaseFactory, backend: str) -> AsyncIterator[Database]:
+    """One migrated database per backend, shared by the transactional tests."""
+    database = await databases.create(backend)
+    engine = create_engine(database.url)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    yield database
+
+
+@pytest.fixture(scope="session")
+async def test_engine(migrated: Database) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(migrated.url)
+    if migrated.backend == "sqlite":
+        _emit_real_begin(engine)
+    yield engine
+    await engine.dispose()
+
+
+def _emit_real_begin(engine: AsyncEngine) -> None:
+    """pysqlite defers BEGIN and breaks SAVEPOINTs; SQLAlchemy's documented workaround."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+@pytest.fixture
+async def connection(test_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with test_engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+async def session(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(migrated: Database, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=migrated.url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        secret_key_file=tmp_path / "secret_key",
+        public_base_url="https://example.org",
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Starlette:
+    return create_app(settings, sessionmaker=sessionmaker)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(app) as client:
+        yield client
+
+
+@asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for the app, with its lifespan run (so its engine is disposed after)."""
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No COLOPHON_* variable of the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("COLOPHON_"):
+            monkeypatch.delenv(name)
+    yield monkeypatch

@@ -4,7 +4,7 @@ Services raise these; REST turns them into `application/problem+json`, GraphQL i
 with `extensions.code`, the CLI into a one-line message. Driver messages never reach a client.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
 

@@ -32,6 +32,4 @@ async def readyz(request: Request) -> Response:
             request,
             headers={"Cache-Control": "no-store", "Retry-After": "5"},
         )
-    return JSONResponse(
-        {"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"}
-    )
+    return JSONResponse({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})

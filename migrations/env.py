@@ -5,9 +5,12 @@ Run by `colophon migrate` (which hands in a connection) or by Alembic's own comm
 """
 
 import asyncio
+from typing import Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
+from sqlmodel.sql.sqltypes import AutoString
 
 import models
 from api.db import create_engine
@@ -24,12 +27,20 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return True
 
 
+def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | Literal[False]:
+    """SQLModel's AutoString is a plain String; render it so migrations need no sqlmodel."""
+    if type_ == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    return False
+
+
 def run_with_connection(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=models.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         include_name=include_name,
+        render_item=render_item,
         compare_type=True,
         compare_server_default=True,
     )

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
-import sqlmodel
-
 import models.base
 
 revision: str = ${repr(up_revision)}

@@ -1,6 +1,7 @@
 """What every table shares: the metadata naming convention, UTC timestamps, JSON columns."""
 
 from datetime import UTC, datetime
+
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import SQLModel

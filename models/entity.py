@@ -7,7 +7,14 @@ from sqlmodel import Field, SQLModel
 from models.base import BigIntId, UTCDateTime, utcnow
 
 SLUG_MAX_LENGTH = 200
-SLUG_PATTERN = r"^(?=.*[a-z])[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def require_letter(slug: str) -> str:
+    """A slug always contains a letter, so it can never be mistaken for an id."""
+    if not any("a" <= c <= "z" for c in slug):
+        raise ValueError("a slug must contain at least one letter")
+    return slug
 
 
 class EntityRow(SQLModel):

@@ -42,9 +42,7 @@ def _fk(target: str, ondelete: str) -> ForeignKey:
 class Publication(SluggedRow, PublicationBase, FeaturedImageColumns, table=True):
     __tablename__ = "publications"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('draft', 'scheduled', 'published', 'archived')", name="status"
-        ),
+        CheckConstraint("status IN ('draft', 'scheduled', 'published', 'archived')", name="status"),
         CheckConstraint(
             "status NOT IN ('scheduled', 'published') OR published_at IS NOT NULL",
             name="visible_has_date",

@@ -31,9 +31,7 @@ async def test_readyz_is_ok_when_the_database_answers(client: httpx.AsyncClient)
     ],
     ids=["sqlite", "postgresql"],
 )
-async def test_readyz_is_503_when_the_database_is_unreachable(
-    url: str, settings: Settings
-) -> None:
+async def test_readyz_is_503_when_the_database_is_unreachable(url: str, settings: Settings) -> None:
     app: Starlette = create_app(settings.model_copy(update={"database_url": url}))
     async with serving(app) as client:
         response = await client.get("/readyz")
@@ -42,7 +40,8 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
     body = response.json()
     assert body["status"] == 503
     assert "unreachable" in body["detail"]
-    assert "nonexistent" not in response.text and "127.0.0.1" not in response.text
+    assert "nonexistent" not in response.text
+    assert "127.0.0.1" not in response.text
 
 
 async def test_request_id_is_echoed_when_given(client: httpx.AsyncClient) -> None:

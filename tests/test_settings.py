@@ -13,7 +13,8 @@ def test_defaults_match_the_contract(clean_env: pytest.MonkeyPatch) -> None:
     assert settings.cors_origins == ["*"]
     assert settings.env is Environment.DEVELOPMENT
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
-    assert settings.redis_url is None and settings.smtp_url is None
+    assert settings.redis_url is None
+    assert settings.smtp_url is None
     assert settings.response_cache == "on"
 
 

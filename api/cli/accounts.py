@@ -24,14 +24,11 @@ def create_user_command(
     settings = load_settings()
 
     async def go() -> int:
-        async with database(settings) as engine:
-            async with create_sessionmaker(engine)() as session:
-                user = await create_user(
-                    session, email=email, name=name, role=role, password=password
-                )
-                await session.commit()
-                assert user.id is not None
-                return user.id
+        async with database(settings) as engine, create_sessionmaker(engine)() as session:
+            user = await create_user(session, email=email, name=name, role=role, password=password)
+            await session.commit()
+            assert user.id is not None
+            return user.id
 
     user_id = run(go())
     stdout.print(f"created {role} {email.strip().lower()} (id {user_id})", highlight=False)
@@ -46,15 +43,14 @@ def create_token_command(
     settings = load_settings()
 
     async def go() -> str:
-        async with database(settings) as engine:
-            async with create_sessionmaker(engine)() as session:
-                user = await user_by_email(session, email)
-                token, _record = await create_api_token(session, user, name)
-                await session.commit()
-                return token
+        async with database(settings) as engine, create_sessionmaker(engine)() as session:
+            user = await user_by_email(session, email)
+            token, _record = await create_api_token(session, user, name)
+            await session.commit()
+            return token
 
     token = run(go())
-    print(token)  # noqa: T201 -- plain stdout, so scripts can capture it
+    print(token)
 
 
 def _read_password() -> str:

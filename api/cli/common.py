@@ -3,9 +3,11 @@
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -19,7 +21,6 @@ from rich.progress import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from pydantic import ValidationError
 
 from api import migrate
 from api.db import create_engine
@@ -48,17 +49,20 @@ def load_settings() -> Settings:
 def display_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 -- an unparsable URL is shown as given
+    except Exception:
         return url
 
 
 @asynccontextmanager
-async def database(settings: Settings, *, require_schema: bool = True) -> AsyncIterator[AsyncEngine]:
+async def database(
+    settings: Settings, *, require_schema: bool = True
+) -> AsyncIterator[AsyncEngine]:
     """An engine that has been shown to connect (and, by default, to be fully migrated)."""
     try:
         engine = create_engine(settings.database_url)
     except ConfigurationError as exc:
         fail(str(exc))
+    _check_sqlite_directory(engine)
     try:
         try:
             revision = await migrate.current_revision(engine)
@@ -73,6 +77,17 @@ async def database(settings: Settings, *, require_schema: bool = True) -> AsyncI
         yield engine
     finally:
         await engine.dispose()
+
+
+def _check_sqlite_directory(engine: AsyncEngine) -> None:
+    """SQLite creates the file but not its directory; say so plainly before connecting."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return
+    if engine.url.database == ":memory:" or engine.url.database.startswith("file:"):
+        return
+    directory = Path(engine.url.database).resolve().parent
+    if not directory.is_dir():
+        fail(f"cannot reach the database {engine.url}: directory {directory} does not exist")
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -91,8 +106,6 @@ def progress_bar(*, bytes_: bool = False) -> Progress:
     return Progress(*columns, console=stderr, transient=False, disable=not stderr.is_terminal)
 
 
-async def with_engine(
-    settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]
-) -> T:
+async def with_engine(settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     async with database(settings) as engine:
         return await action(engine)

@@ -18,7 +18,7 @@ from api.interchange.records import (
     RevisionRecord,
     SubscriberRecord,
 )
-from models import Revision, Subscriber
+from models import Revision, Subscriber, SubscriberStatus
 
 BATCH_SIZE = 1000
 
@@ -32,9 +32,7 @@ async def export_directory(
     counts: Counter[str] = Counter()
     async with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            await conn.exec_driver_sql(
-                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-            )
+            await conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         for record_type in SIMPLE_ENTITIES:
             counts[record_type.file_name] = await _write(
                 directory / record_type.file_name, stream_entities(conn, record_type), tick
@@ -66,9 +64,7 @@ async def _write(path: Path, records: AsyncIterator[Record], tick: Callable[[], 
 async def _revisions(conn: AsyncConnection) -> AsyncIterator[Record]:
     table = table_of(Revision)
     columns = [table.c[name] for name in RevisionRecord.model_fields]
-    result = await conn.stream(
-        select(*columns).order_by(table.c.publication_id, table.c.number)
-    )
+    result = await conn.stream(select(*columns).order_by(table.c.publication_id, table.c.number))
     async for row in result:
         yield RevisionRecord.model_construct(**row._asdict())
 
@@ -78,4 +74,6 @@ async def _subscribers(conn: AsyncConnection) -> AsyncIterator[Record]:
     columns = [table.c[name] for name in SubscriberRecord.model_fields]
     result = await conn.stream(select(*columns).order_by(table.c.id))
     async for row in result:
-        yield SubscriberRecord.model_construct(**row._asdict())
+        values = row._asdict()
+        values["status"] = SubscriberStatus(values["status"])
+        yield SubscriberRecord.model_construct(**values)

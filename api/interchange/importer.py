@@ -9,7 +9,7 @@ matched by id; a line equal to what the database holds is not written again), an
 import asyncio
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -82,6 +82,7 @@ class Line:
 
 
 ProgressCallback = Callable[[int], None]
+BatchWriter = Callable[[AsyncConnection, str, list["Line"]], Awaitable[None]]
 
 
 async def import_directory(
@@ -92,7 +93,9 @@ async def import_directory(
     workers: int | None = None,
 ) -> ImportReport:
     """Import every interchange file found in `directory`, all or nothing."""
-    files = [(t, directory / t.file_name) for t in RECORD_TYPES if (directory / t.file_name).exists()]
+    files = [
+        (t, directory / t.file_name) for t in RECORD_TYPES if (directory / t.file_name).exists()
+    ]
     if not directory.is_dir():
         raise ImportProblem(str(directory), None, None, "not a directory")
     if not files:
@@ -109,8 +112,10 @@ async def import_directory(
     except IntegrityError as exc:
         # Checks run before every write, so this is a rule the checks do not know of.
         raise ImportProblem(
-            importer.current_file, importer.current_line, None, "the database refused the batch"
-            f" ending here: {type(exc.orig).__name__}"
+            importer.current_file,
+            importer.current_line,
+            None,
+            f"the database refused the batch ending here: {type(exc.orig).__name__}",
         ) from exc
     finally:
         if pool is not None:
@@ -118,9 +123,7 @@ async def import_directory(
     return importer.report
 
 
-def read_lines(
-    path: Path, record_type: type[Record], on_bytes: ProgressCallback
-) -> Iterator[Line]:
+def read_lines(path: Path, record_type: type[Record], on_bytes: ProgressCallback) -> Iterator[Line]:
     """Parse and validate a file line by line; the first bad line raises ImportProblem."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -152,11 +155,11 @@ class _Importer:
         self, conn: AsyncConnection, record_type: type[Record], path: Path
     ) -> None:
         self.current_file = path.name
-        writer = {
-            PublicationRecord: self._write_publications,
+        writers: dict[type[Record], BatchWriter] = {
             RevisionRecord: self._write_revisions,
             SubscriberRecord: self._write_subscribers,
-        }.get(record_type, self._write_entities)
+        }
+        writer = writers.get(record_type, self._write_entities)
         pending: asyncio.Future[list[RenderedBody]] | None = None
         previous: list[Line] = []
         for batch in _batches(read_lines(path, record_type, self.on_progress), BATCH_SIZE):
@@ -243,7 +246,13 @@ class _Importer:
             _publication_row(line.record, body) for line, body in zip(lines, rendered, strict=True)
         ]
         await _upsert(conn, table, rows, ["id"])
-        for model in (PublicationAuthor, PublicationCategory, PublicationTag, Footnote, PublicationSlug):
+        for model in (
+            PublicationAuthor,
+            PublicationCategory,
+            PublicationTag,
+            Footnote,
+            PublicationSlug,
+        ):
             link_table = table_of(model)
             await conn.execute(delete(link_table).where(link_table.c.publication_id.in_(ids)))
         await _insert(conn, PublicationAuthor, _link_rows(lines, "author_ids", "author_id"))
@@ -260,13 +269,16 @@ class _Importer:
         publications = table_of(Publication)
         wanted = {line.record.publication_id for line in batch}
         found = set(
-            (await conn.execute(select(publications.c.id).where(publications.c.id.in_(wanted))))
-            .scalars()
+            (
+                await conn.execute(select(publications.c.id).where(publications.c.id.in_(wanted)))
+            ).scalars()
         )
         for line in batch:
             if line.record.publication_id not in found:
                 raise ImportProblem(
-                    file, line.number, "publication_id",
+                    file,
+                    line.number,
+                    "publication_id",
                     f"no publication with id {line.record.publication_id}",
                 )
         rows = [line.record.model_dump() for line in batch]
@@ -448,7 +460,9 @@ async def _check_references(conn: AsyncConnection, file: str, lines: list[Line])
         if not wanted:
             continue
         table = table_of(model)
-        found = set((await conn.execute(select(table.c.id).where(table.c.id.in_(wanted)))).scalars())
+        found = set(
+            (await conn.execute(select(table.c.id).where(table.c.id.in_(wanted)))).scalars()
+        )
         for line in lines:
             value = getattr(line.record, field_name)
             values = value if isinstance(value, list) else [value] if value else []
@@ -501,13 +515,18 @@ async def _check_previous_slugs(conn: AsyncConnection, file: str, lines: list[Li
             select(history.c.slug, history.c.publication_id).where(history.c.slug.in_(list(wanted)))
         )
     ) + list(
-        await conn.execute(select(current.c.slug, current.c.id).where(current.c.slug.in_(list(wanted))))
+        await conn.execute(
+            select(current.c.slug, current.c.id).where(current.c.slug.in_(list(wanted)))
+        )
     )
     for slug, publication_id in rows:
         line = wanted[slug]
         if publication_id != line.record.id:
             raise ImportProblem(
-                file, line.number, "previous_slugs", f"{slug!r} belongs to publication {publication_id}"
+                file,
+                line.number,
+                "previous_slugs",
+                f"{slug!r} belongs to publication {publication_id}",
             )
 
 

@@ -27,6 +27,7 @@ from models import (
     PublicationAuthor,
     PublicationCategory,
     PublicationSlug,
+    PublicationStatus,
     PublicationTag,
     Series,
     Tag,
@@ -98,7 +99,7 @@ async def load_publications(
             slug=row["slug"],
             title=row["title"],
             subtitle=row["subtitle"],
-            status=row["status"],
+            status=PublicationStatus(row["status"]),
             published_at=row["published_at"],
             updated_at=row["updated_at"],
             series_id=row["series_id"],
@@ -137,7 +138,10 @@ async def _id_batches(
         ids = list(
             (
                 await conn.execute(
-                    select(table.c.id).where(table.c.id > last).order_by(table.c.id).limit(batch_size)
+                    select(table.c.id)
+                    .where(table.c.id > last)
+                    .order_by(table.c.id)
+                    .limit(batch_size)
                 )
             ).scalars()
         )

@@ -9,17 +9,20 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     field_validator,
+    model_serializer,
 )
 
-from models.entity import SLUG_MAX_LENGTH, SLUG_PATTERN
+from models.entity import SLUG_MAX_LENGTH, SLUG_PATTERN, require_letter
 from models.publication import PublicationStatus
 from models.subscriber import SubscriberStatus
 
@@ -54,7 +57,9 @@ RecordId = Annotated[
 ]
 UtcTime = Annotated[AwareDatetime, PlainSerializer(format_time, return_type=str)]
 Slug = Annotated[
-    str, StringConstraints(max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)
+    str,
+    StringConstraints(max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN),
+    AfterValidator(require_letter),
 ]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Url = Annotated[str, StringConstraints(max_length=2000)]
@@ -117,6 +122,11 @@ class CitationRecord(BaseModel):
     issued: str | None = None
     url: Url | None = None
 
+    @model_serializer(mode="wrap")
+    def _only_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A citation carries the keys it has, as CSL-JSON does."""
+        return {key: value for key, value in handler(self).items() if value is not None}
+
 
 class FootnoteRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -178,7 +188,9 @@ class RevisionRecord(Record):
 class SubscriberRecord(EntityRecord):
     file_name: ClassVar[str] = "subscribers.ndjson"
 
-    email: Annotated[str, StringConstraints(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+    email: Annotated[
+        str, StringConstraints(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    ]
     status: SubscriberStatus = SubscriberStatus.PENDING
     topics: list[ShortText] = Field(default_factory=list)
     confirmed_at: UtcTime | None = None

@@ -1,0 +1,1 @@
+"""Demo data: a seeded generator of NDJSON interchange files that ends with the seed article."""

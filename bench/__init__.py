@@ -1,0 +1,1 @@
+"""Colophon's own benchmarks. Each module is runnable: `python -m bench.<name>`."""

@@ -1,0 +1,249 @@
+"""`colophon import` and `colophon export`: the NDJSON interchange format, end to end."""
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.cli.helpers import colophon, read_ndjson, write_ndjson
+from tests.conftest import Database, DatabaseFactory
+
+FILES = ("authors", "categories", "series", "tags", "publications")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small dataset from the project's own generator (the seed article included)."""
+    out = tmp_path_factory.mktemp("dataset")
+    outcome = colophon("demo", "--publications", "60", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.stderr
+    return out
+
+
+@pytest.fixture
+async def other_database(databases: DatabaseFactory, template: Database) -> Database:
+    return await databases.clone(template)
+
+
+def _copy(dataset: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "in"
+    shutil.copytree(dataset, target)
+    return target
+
+
+def _export(tmp_path: Path, name: str) -> Path:
+    out = tmp_path / name
+    outcome = colophon("export", str(out))
+    assert outcome.exit_code == 0, outcome.stderr
+    return out
+
+
+class TestRoundTrip:
+    def test_import_keeps_every_field_and_id_of_the_dataset(
+        self, cli_env: Database, dataset: Path, tmp_path: Path
+    ) -> None:
+        outcome = colophon("import", str(dataset))
+        assert outcome.exit_code == 0, outcome.stderr
+        exported = _export(tmp_path, "out")
+        for name in FILES:
+            given = read_ndjson(dataset / f"{name}.ndjson")
+            written = {r["id"]: r for r in read_ndjson(exported / f"{name}.ndjson")}
+            assert len(written) == len(given)
+            for record in given:
+                copy = written[str(record["id"])]
+                for key, value in record.items():
+                    assert _normalized(key, copy[key]) == _normalized(key, value), (name, key)
+
+    def test_export_then_import_into_an_empty_database_is_identical(
+        self,
+        cli_env: Database,
+        other_database: Database,
+        dataset: Path,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        assert colophon("import", str(dataset)).exit_code == 0
+        first = _export(tmp_path, "first")
+        monkeypatch.setenv("COLOPHON_DATABASE_URL", other_database.url)
+        outcome = colophon("import", str(first))
+        assert outcome.exit_code == 0, outcome.stderr
+        second = _export(tmp_path, "second")
+        for path in sorted(first.iterdir()):
+            assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+
+    def test_importing_twice_changes_nothing(
+        self, cli_env: Database, dataset: Path, tmp_path: Path
+    ) -> None:
+        assert colophon("import", str(dataset)).exit_code == 0
+        before = _export(tmp_path, "before")
+        again = colophon("import", str(dataset))
+        assert again.exit_code == 0, again.stderr
+        assert "61 publications (0 written)" in again.stdout.replace("\n", " ")
+        after = _export(tmp_path, "after")
+        for path in sorted(before.iterdir()):
+            assert path.read_bytes() == (after / path.name).read_bytes(), path.name
+
+    def test_a_changed_record_is_updated_in_place_and_its_version_advances(
+        self, cli_env: Database, dataset: Path, tmp_path: Path
+    ) -> None:
+        assert colophon("import", str(dataset)).exit_code == 0
+        changed = _copy(dataset, tmp_path)
+        publications = read_ndjson(changed / "publications.ndjson")
+        publications[3]["title"] = "A New Title"
+        write_ndjson(changed / "publications.ndjson", publications)
+        outcome = colophon("import", str(changed))
+        assert outcome.exit_code == 0, outcome.stderr
+        assert "(1 written)" in outcome.stdout
+        exported = {
+            r["id"]: r for r in read_ndjson(_export(tmp_path, "out") / "publications.ndjson")
+        }
+        assert len(exported) == len(publications)
+        record = exported[str(publications[3]["id"])]
+        assert record["title"] == "A New Title"
+        assert record["version"] == 2
+
+    def test_integer_and_string_ids_are_the_same_record(
+        self, cli_env: Database, dataset: Path, tmp_path: Path
+    ) -> None:
+        assert colophon("import", str(dataset)).exit_code == 0
+        stringly = _export(tmp_path, "strings")
+        assert colophon("import", str(stringly)).exit_code == 0
+        again = read_ndjson(_export(tmp_path, "again") / "authors.ndjson")
+        assert len(again) == len(read_ndjson(dataset / "authors.ndjson"))
+
+
+class TestBadInput:
+    """Each bad input stops the import with file, line and field, and writes nothing."""
+
+    @pytest.mark.parametrize(
+        ("file", "line", "corrupt", "expected"),
+        [
+            ("publications", 5, lambda r: b"{not json", "publications.ndjson:5: malformed JSON"),
+            (
+                "publications",
+                7,
+                lambda r: {**r, "author_ids": [r["author_ids"][0], 99999]},
+                "publications.ndjson:7: author_ids[1]: no author with id 99999",
+            ),
+            (
+                "publications",
+                9,
+                lambda r: {**r, "series_id": 4242},
+                "publications.ndjson:9: series_id: no series with id 4242",
+            ),
+            (
+                "publications",
+                12,
+                lambda r: {**r, "slug": "a-new-approach-dup"},
+                "publications.ndjson:12: slug:",
+            ),
+            (
+                "publications",
+                3,
+                lambda r: {k: v for k, v in r.items() if k != "title"},
+                "publications.ndjson:3: title: Field required",
+            ),
+            (
+                "publications",
+                4,
+                lambda r: {**r, "colour": "red"},
+                "publications.ndjson:4: colour: Extra inputs are not permitted",
+            ),
+            (
+                "publications",
+                6,
+                lambda r: {
+                    **r,
+                    "body_markdown": "One.[^1] Two.[^2]",
+                    "footnotes": [
+                        {"number": 1, "text": "a", "url": None},
+                        {"number": 2, "text": "b", "url": None},
+                        {"number": 2, "text": "c", "url": None},
+                    ],
+                },
+                "publications.ndjson:6: footnotes[2].number: footnote number 2 is repeated",
+            ),
+            (
+                "publications",
+                8,
+                lambda r: {**r, "body_markdown": "See[^3].", "footnotes": []},
+                "publications.ndjson:8: body_markdown: [^3] is referenced but has no footnote",
+            ),
+            (
+                "authors",
+                2,
+                lambda r: {**r, "slug": "Not A Slug"},
+                "authors.ndjson:2: slug: String should match pattern",
+            ),
+            ("tags", 1, lambda r: {**r, "id": "12abc"}, "tags.ndjson:1: id:"),
+        ],
+        ids=[
+            "malformed-json",
+            "unknown-author",
+            "unknown-series",
+            "duplicate-slug",
+            "missing-field",
+            "unknown-field",
+            "repeated-footnote",
+            "missing-footnote",
+            "bad-slug",
+            "bad-id",
+        ],
+    )
+    def test_bad_line_is_named_and_nothing_is_written(
+        self,
+        cli_env: Database,
+        dataset: Path,
+        tmp_path: Path,
+        file: str,
+        line: int,
+        corrupt: object,
+        expected: str,
+    ) -> None:
+        broken = _copy(dataset, tmp_path)
+        path = broken / f"{file}.ndjson"
+        lines = path.read_bytes().splitlines()
+        if file == "publications" and expected.endswith("slug:"):
+            first = orjson.loads(lines[0])
+            first["slug"] = "a-new-approach-dup"
+            lines[0] = orjson.dumps(first)
+        assert callable(corrupt)
+        replaced = corrupt(orjson.loads(lines[line - 1]))
+        lines[line - 1] = replaced if isinstance(replaced, bytes) else orjson.dumps(replaced)
+        path.write_bytes(b"\n".join(lines) + b"\n")
+
+        outcome = colophon("import", str(broken))
+
+        assert outcome.exit_code == 1
+        message = " ".join(outcome.stderr.split())
+        assert expected in message
+        assert "nothing was imported" in message
+        assert "Traceback" not in outcome.stderr
+        exported = _export(tmp_path, "after")
+        assert all(not read_ndjson(exported / f"{name}.ndjson") for name in FILES)
+
+    def test_a_directory_without_interchange_files_is_refused(
+        self, cli_env: Database, tmp_path: Path
+    ) -> None:
+        outcome = colophon("import", str(tmp_path))
+        assert outcome.exit_code == 1
+        assert "no interchange files" in outcome.stderr
+
+    def test_a_missing_directory_is_refused(self, cli_env: Database, tmp_path: Path) -> None:
+        outcome = colophon("import", str(tmp_path / "nowhere"))
+        assert outcome.exit_code == 1
+        assert "not a directory" in outcome.stderr
+
+
+def _normalized(key: str, value: object) -> object:
+    """The export writes ids as strings and fills in optional fields the input left out."""
+    if key == "id" or key.endswith("_id"):
+        return None if value is None else str(value)
+    if key.endswith("_ids") and isinstance(value, list):
+        return [str(v) for v in value]
+    if key == "featured_image" and isinstance(value, dict):
+        return {k: v for k, v in value.items() if v is not None}
+    if key == "footnotes" and isinstance(value, list):
+        return [{k: v for k, v in note.items() if v is not None} for note in value]
+    return value

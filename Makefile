@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy api models migrations tests
+	$(BIN)/mypy api models migrations tests bench
 
 migrate: $(STAMP)
 	$(BIN)/colophon migrate

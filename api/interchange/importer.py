@@ -9,7 +9,7 @@ matched by id; a line equal to what the database holds is not written again), an
 import asyncio
 import os
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -38,7 +38,7 @@ from api.interchange.records import (
     SubscriberRecord,
 )
 from api.services.rendering import FootnoteSource, RenderedBody, check_footnotes, render_body
-from api.services.search_index import reindex_publications
+from api.services.search_index import bulk_load, reindex_publications
 from models import (
     Author,
     Category,
@@ -56,6 +56,8 @@ from models import (
 )
 
 BATCH_SIZE = 500
+# A lower bound on a publication line's size, to estimate how many a file holds.
+APPROXIMATE_LINE_BYTES = 2048
 # Below this many publications, starting worker processes costs more than it saves.
 POOL_THRESHOLD_BYTES = 2_000_000
 
@@ -104,8 +106,10 @@ async def import_directory(
     size = sum(path.stat().st_size for _, path in files)
     pool = _render_pool(workers) if size >= POOL_THRESHOLD_BYTES else None
     importer = _Importer(on_progress or (lambda _n: None), pool)
+    publications = directory / PublicationRecord.file_name
+    expected = publications.stat().st_size // APPROXIMATE_LINE_BYTES if publications.exists() else 0
     try:
-        async with engine.begin() as conn:
+        async with engine.begin() as conn, bulk_load(conn, expected):
             for record_type, path in files:
                 await importer.import_file(conn, record_type, path)
             await _advance_sequences(conn)
@@ -162,7 +166,8 @@ class _Importer:
         writer = writers.get(record_type, self._write_entities)
         pending: asyncio.Future[list[RenderedBody]] | None = None
         previous: list[Line] = []
-        for batch in _batches(read_lines(path, record_type, self.on_progress), BATCH_SIZE):
+        batches = _batches(read_lines(path, record_type, self.on_progress), BATCH_SIZE)
+        async for batch in _read_ahead(batches):
             self.current_line = batch[-1].number
             self.report.read[path.stem] += len(batch)
             _reject_repeated_ids(path.name, batch)
@@ -313,6 +318,29 @@ def _render_pool(workers: int | None) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers or os.cpu_count() or 1, mp_context=get_context("forkserver")
     )
+
+
+async def _read_ahead(batches: Iterator[list[Line]], depth: int = 2) -> AsyncIterator[list[Line]]:
+    """Parse and validate the next batches while the database works on this one (the
+    database driver runs outside the GIL: SQLite in its thread, PostgreSQL in its server)."""
+    queue: asyncio.Queue[list[Line] | BaseException | None] = asyncio.Queue(depth)
+
+    async def produce() -> None:
+        try:
+            for batch in batches:
+                await queue.put(batch)
+            await queue.put(None)
+        except Exception as exc:  # handed to the consumer, which raises it in order
+            await queue.put(exc)
+
+    producer = asyncio.create_task(produce())
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        producer.cancel()
 
 
 def _batches(lines: Iterator[Line], size: int) -> Iterator[list[Line]]:

@@ -55,6 +55,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Read (or, on a first development run, generate and keep) the key that signs tokens.
+    app.state.secret_key = settings.resolved_secret_key()
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     return app

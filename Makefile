@@ -43,8 +43,9 @@ migrate: $(STAMP)
 revision: $(STAMP)
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
+## Import speed on SQLite (and PostgreSQL when COLOPHON_TEST_DATABASE_URL is set); see docs/benchmarks.md.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.import_speed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -51,9 +51,8 @@ def main() -> None:
         write_dataset(dataset, DatasetSize(publications=args.publications))
         count = args.publications + 1
         size_mb = sum(p.stat().st_size for p in dataset.iterdir()) / 1e6
-        print(
-            f"dataset: {count} publications, {size_mb:.1f} MB, {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-        )
+        machine = f"{platform.machine()}, {os.cpu_count()} cores"
+        print(f"dataset: {count} publications, {size_mb:.1f} MB; {machine}")
         rows = []
         for attempt in range(args.runs):
             sqlite_url = f"sqlite+aiosqlite:///{Path(scratch) / f'bench-{attempt}.db'}"

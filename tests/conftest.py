@@ -45,7 +45,7 @@ class DatabaseFactory:
         self.tmp = tmp
         self.created: list[Database] = []
 
-    async def create(self, backend: str) -> Database:
+    async def create(self, backend: str, *, migrated: bool = False) -> Database:
         name = f"colophon_test_{uuid.uuid4().hex[:12]}"
         if backend == "sqlite":
             database = Database(backend, f"sqlite+aiosqlite:///{self.tmp / name}.db")
@@ -56,6 +56,10 @@ class DatabaseFactory:
                 backend, make_url(POSTGRES_URL).set(database=name).render_as_string(False)
             )
         self.created.append(database)
+        if migrated:
+            engine = create_engine(database.url)
+            await migrate.upgrade(engine)
+            await engine.dispose()
         return database
 
     async def clone(self, template: Database) -> Database:
@@ -110,21 +114,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 async def migrated(databases: DatabaseFactory, backend: str) -> Database:
     """One migrated database per backend, shared by the transactional tests."""
-    database = await databases.create(backend)
-    engine = create_engine(database.url)
-    await migrate.upgrade(engine)
-    await engine.dispose()
-    return database
+    return await databases.create(backend, migrated=True)
 
 
 @pytest.fixture(scope="session")
 async def template(databases: DatabaseFactory, backend: str) -> Database:
     """A migrated database nobody connects to, cloned for tests that commit for real."""
-    database = await databases.create(backend)
-    engine = create_engine(database.url)
-    await migrate.upgrade(engine)
-    await engine.dispose()
-    return database
+    return await databases.create(backend, migrated=True)
 
 
 @pytest.fixture

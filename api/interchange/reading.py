@@ -84,7 +84,9 @@ async def load_publications(
 ) -> dict[int, PublicationRecord]:
     """Publications with these ids, with their links, footnotes and slug history."""
     table = table_of(Publication)
-    rows = (await conn.execute(select(table).where(table.c.id.in_(ids)))).mappings().all()
+    # The rendered columns (body_html, body_text) are derived, and the largest: leave them.
+    columns = [c for c in table.c if c.name not in ("body_html", "body_text", "word_count")]
+    rows = (await conn.execute(select(*columns).where(table.c.id.in_(ids)))).mappings().all()
     if not rows:
         return {}
     found = [row["id"] for row in rows]

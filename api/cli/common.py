@@ -1,7 +1,7 @@
 """What every command shares: settings, a database it can reach, one-line errors."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -104,8 +104,3 @@ def progress_bar(*, bytes_: bool = False) -> Progress:
         columns.append(MofNCompleteColumn())
     columns += [TimeElapsedColumn(), TimeRemainingColumn()]
     return Progress(*columns, console=stderr, transient=False, disable=not stderr.is_terminal)
-
-
-async def with_engine(settings: Settings, action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    async with database(settings) as engine:
-        return await action(engine)

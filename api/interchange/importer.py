@@ -95,11 +95,11 @@ async def import_directory(
     workers: int | None = None,
 ) -> ImportReport:
     """Import every interchange file found in `directory`, all or nothing."""
+    if not directory.is_dir():
+        raise ImportProblem(str(directory), None, None, "not a directory")
     files = [
         (t, directory / t.file_name) for t in RECORD_TYPES if (directory / t.file_name).exists()
     ]
-    if not directory.is_dir():
-        raise ImportProblem(str(directory), None, None, "not a directory")
     if not files:
         names = ", ".join(t.file_name for t in RECORD_TYPES)
         raise ImportProblem(str(directory), None, None, f"no interchange files (expected {names})")
@@ -472,19 +472,18 @@ def _previous_slug_rows(lines: list[Line]) -> list[dict[str, Any]]:
     ]
 
 
+_REFERENCES: tuple[tuple[str, Any, str], ...] = (
+    ("author_ids", Author, "author"),
+    ("category_ids", Category, "category"),
+    ("tag_ids", Tag, "tag"),
+    ("series_id", Series, "series"),
+)
+
+
 async def _check_references(conn: AsyncConnection, file: str, lines: list[Line]) -> None:
     """Every id a publication refers to exists, so the message can name the field."""
-    targets: list[tuple[str, Any]] = [
-        ("author_ids", Author),
-        ("category_ids", Category),
-        ("tag_ids", Tag),
-        ("series_id", Series),
-    ]
-    for field_name, model in targets:
-        wanted: set[int] = set()
-        for line in lines:
-            value = getattr(line.record, field_name)
-            wanted.update(value if isinstance(value, list) else [value] if value else [])
+    for field_name, model, kind in _REFERENCES:
+        wanted = {target for line in lines for _, target in _references(line, field_name)}
         if not wanted:
             continue
         table = table_of(model)
@@ -492,13 +491,17 @@ async def _check_references(conn: AsyncConnection, file: str, lines: list[Line])
             (await conn.execute(select(table.c.id).where(table.c.id.in_(wanted)))).scalars()
         )
         for line in lines:
-            value = getattr(line.record, field_name)
-            values = value if isinstance(value, list) else [value] if value else []
-            for index, target in enumerate(values):
+            for where, target in _references(line, field_name):
                 if target not in found:
-                    where = f"{field_name}[{index}]" if isinstance(value, list) else field_name
-                    kind = table.name.removesuffix("s") if table.name != "series" else "series"
                     raise ImportProblem(file, line.number, where, f"no {kind} with id {target}")
+
+
+def _references(line: Line, field_name: str) -> list[tuple[str, int]]:
+    """(field path, id) for each id a reference field holds: a list or a single id."""
+    value = getattr(line.record, field_name)
+    if isinstance(value, list):
+        return [(f"{field_name}[{index}]", target) for index, target in enumerate(value)]
+    return [(field_name, value)] if value is not None else []
 
 
 async def _check_unique(

@@ -134,6 +134,12 @@ class TestBadInput:
             ),
             (
                 "publications",
+                10,
+                lambda r: {**r, "category_ids": [77777]},
+                "publications.ndjson:10: category_ids[0]: no category with id 77777",
+            ),
+            (
+                "publications",
                 12,
                 lambda r: {**r, "slug": "a-new-approach-dup"},
                 "publications.ndjson:12: slug:",
@@ -182,6 +188,7 @@ class TestBadInput:
             "malformed-json",
             "unknown-author",
             "unknown-series",
+            "unknown-category",
             "duplicate-slug",
             "missing-field",
             "unknown-field",

@@ -7,14 +7,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount, Route
 
 from api.db import SessionMiddleware, create_engine, create_sessionmaker
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.health import healthz, readyz
 from api.logging import configure_logging
-from api.middleware import AccessLogMiddleware
+from api.middleware import AccessLogMiddleware, HeadAsGetMiddleware
+from api.rest.app import create_rest_api
 from api.settings import Settings
+
+# Browser code may read these on public answers...
+CORS_EXPOSED_HEADERS = [
+    "ETag", "Link", "X-Total-Count", "X-Request-Id", "Retry-After",
+    "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+]  # fmt: skip
+# ...and send these (writes carry a token and the version they edit).
+CORS_REQUEST_HEADERS = [
+    "Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Api-Key", "X-Request-Id",
+]  # fmt: skip
 
 
 def create_app(
@@ -42,9 +54,19 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/readyz", readyz, methods=["GET", "HEAD"]),
+            Mount("/api/v1", app=create_rest_api(settings)),
         ],
         middleware=[
             Middleware(AccessLogMiddleware),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_EXPOSED_HEADERS,
+                max_age=86400,
+            ),
+            Middleware(HeadAsGetMiddleware),
             Middleware(SessionMiddleware, sessionmaker=sessionmaker),
         ],
         exception_handlers={

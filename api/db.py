@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Row, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
@@ -85,3 +85,8 @@ class SessionMiddleware:
 def get_session(request: Request) -> AsyncSession:
     session: AsyncSession = request.state.db
     return session
+
+
+# A result row of any shape: SQLAlchemy 2.1 types rows by their columns, which Core queries
+# built from column lists cannot spell out.
+AnyRow = Row[*tuple[Any, ...]]

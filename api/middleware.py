@@ -54,3 +54,25 @@ def _incoming_request_id(scope: Scope) -> str | None:
             if candidate.replace("-", "").isalnum():
                 return candidate
     return None
+
+
+class HeadAsGetMiddleware:
+    """Answers HEAD as GET without the body (RFC 9110 §9.3.2), for every GET route, so
+    validators and lengths agree between the two."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)

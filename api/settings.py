@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     smtp_url: str | None = None
     response_cache: Switch = Switch.ON
+    # How long browsers and CDNs may keep a public answer, then serve it stale while they
+    # revalidate it with its ETag.
+    cache_max_age: int = Field(default=60, ge=0)
+    cache_stale_while_revalidate: int = Field(default=300, ge=0)
+    site_name: str = "Colophon"
+    site_description: str = "Publications"
+    # The sitemaps protocol allows 50,000 URLs per file; past that /sitemap.xml is an index.
+    sitemap_max_urls: int = Field(default=50_000, ge=1, le=50_000)
     log_level: str = "INFO"
     log_format: LogFormat | None = None
     db_pool_size: int = Field(default=10, ge=1)

@@ -11,20 +11,25 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api import migrate
 from api.app import create_app
-from api.db import create_engine
+from api.db import create_engine, create_sessionmaker
+from api.demo.generator import DatasetSize, write_dataset
+from api.interchange.importer import import_directory
 from api.settings import Settings
+from models import Author, Category, PublicationStatus, Series
+from tests.content import Content
 
 POSTGRES_URL = os.environ.get("COLOPHON_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -185,15 +190,83 @@ async def session(
         yield session
 
 
+def settings_for(database: Database, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database.url,
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "secret_key_file": tmp_path / "secret_key",
+        "public_base_url": "https://example.org",
+        "log_level": "WARNING",
+        **overrides,
+    }
+    return Settings(**values)
+
+
 @pytest.fixture
 def settings(migrated: Database, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=migrated.url,
-        secret_key="test-secret-key-that-is-long-enough-0123456789",
-        secret_key_file=tmp_path / "secret_key",
-        public_base_url="https://example.org",
-        log_level="WARNING",
-    )
+    return settings_for(migrated, tmp_path)
+
+
+# Every field of the site's unpublished work carries this word; no public answer may.
+PRIVATE_MARKER = "zzprivate"
+SITE_SIZE = DatasetSize(publications=40, authors=12, categories=5, series=3, tags=15)
+
+
+@pytest.fixture(scope="session")
+async def site(
+    databases: DatabaseFactory, template: Database, tmp_path_factory: pytest.TempPathFactory
+) -> Database:
+    """A read-only site per backend: the demo generator's content with the seed article,
+    plus a draft and a publication scheduled for 2100, both linked to the seed's author,
+    category and series. Tests must not write to it."""
+    database = await databases.clone(template)
+    directory = tmp_path_factory.mktemp("site")
+    write_dataset(directory, SITE_SIZE)
+    engine = create_engine(database.url)
+    try:
+        await import_directory(engine, directory)
+        async with create_sessionmaker(engine)() as session:
+            await _add_unpublished_work(Content(session))
+    finally:
+        await engine.dispose()
+    return database
+
+
+async def _add_unpublished_work(content: Content) -> None:
+    session = content.session
+    author = (await session.execute(select(Author).filter_by(slug="juni-kim"))).scalar_one()
+    category = (await session.execute(select(Category).filter_by(slug="inter-korean"))).scalar_one()
+    series = (await session.execute(select(Series).filter_by(slug="the-peninsula"))).scalar_one()
+    for status, published_at in (
+        (PublicationStatus.DRAFT, None),
+        (PublicationStatus.SCHEDULED, datetime(2100, 1, 1, tzinfo=UTC)),
+    ):
+        await content.publication(
+            f"{PRIVATE_MARKER} {status.value} on Mongolia",
+            slug=f"{PRIVATE_MARKER}-{status.value}",
+            status=status,
+            published_at=published_at,
+            body=f"{PRIVATE_MARKER} body on Mongolia and the peninsula.[^1]",
+            footnotes=[f"{PRIVATE_MARKER} footnote"],
+            excerpt=f"{PRIVATE_MARKER} excerpt",
+            editorial_notes=f"{PRIVATE_MARKER} note",
+            image_url=f"https://images.example.org/{PRIVATE_MARKER}.jpg",
+            authors=[author],
+            categories=[category],
+            series=series,
+            previous_slugs=[f"{PRIVATE_MARKER}-old-{status.value}"],
+        )
+
+
+@pytest.fixture
+def site_app(site: Database, tmp_path: Path) -> Starlette:
+    return create_app(settings_for(site, tmp_path))
+
+
+@pytest.fixture
+async def site_client(site_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(site_app) as client:
+        yield client
 
 
 @pytest.fixture

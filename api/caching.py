@@ -1,0 +1,71 @@
+"""HTTP caching for public reads: a strong ETag from the body, 304 on `If-None-Match`, and
+`Cache-Control` a CDN can act on.
+
+The ETag is a hash of the exact bytes sent, so any change to anything a response shows
+changes its ETag, and two processes agree on it without sharing state.
+"""
+
+from hashlib import blake2b
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.settings import Settings
+
+JSON = "application/json"
+
+
+def entity_tag(body: bytes) -> str:
+    return '"' + blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def public_cache_control(settings: Settings) -> str:
+    return (
+        f"public, max-age={settings.cache_max_age}, "
+        f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
+    )
+
+
+def cached_response(
+    request: Request,
+    body: bytes,
+    media_type: str,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A public answer with its validators; `304 Not Modified` when the client holds it."""
+    settings: Settings = request.app.state.settings
+    tag = entity_tag(body)
+    validators = {
+        "ETag": tag,
+        "Cache-Control": public_cache_control(settings),
+        # Token-bearing requests may be answered differently (drafts), never from this entry.
+        "Vary": "Authorization",
+        **(headers or {}),
+    }
+    if _matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=validators)
+    return Response(body, status_code=status_code, media_type=media_type, headers=validators)
+
+
+def cached_json(
+    request: Request, payload: object, *, headers: dict[str, str] | None = None
+) -> Response:
+    return cached_response(request, orjson.dumps(payload), JSON, headers=headers)
+
+
+def _matches(if_none_match: str | None, tag: str) -> bool:
+    """RFC 9110 §13.1.2: weak comparison, `*` matches any current representation."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate == tag:
+            return True
+    return False

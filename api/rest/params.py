@@ -1,0 +1,110 @@
+"""Query parameters of the public reads, validated by pydantic: out-of-range or malformed
+values are a 422 that names the parameter."""
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, WithJsonSchema
+
+from api.services.publications import PublicationFilter, PublicationOrder
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+# Keeps OFFSET within a 64-bit integer on every database.
+MAX_PAGE = 10_000_000
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INSTANT = TypeAdapter(datetime)
+_SLUG_LIST = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:,[a-z0-9]+(?:-[a-z0-9]+)*)*$"
+
+
+def _day_or_instant(value: Any) -> date | datetime:
+    """`2017-06-14` is a whole day; anything else must be an ISO-8601 date-time."""
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as error:
+            raise ValueError(f"not a valid date: {error}") from None
+    return _INSTANT.validate_python(value)
+
+
+DayOrInstant = Annotated[
+    date | datetime,
+    PlainValidator(_day_or_instant),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+    ),
+]
+
+
+def slug_list(description: str) -> Any:
+    return Field(
+        default=None,
+        pattern=_SLUG_LIST,
+        max_length=2000,
+        description=f"{description}: a slug, or several separated by commas (any of them).",
+    )
+
+
+class Paging(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(default=DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+class PublicationParams(Paging):
+    category: str | None = slug_list("Categories")
+    author: str | None = slug_list("Authors")
+    series: str | None = slug_list("Series")
+    tag: str | None = slug_list("Tags")
+    year: int | None = Field(default=None, ge=1, le=9999)
+    published_after: DayOrInstant | None = Field(
+        default=None, description="Inclusive; a date means from the start of that day (UTC)."
+    )
+    published_before: DayOrInstant | None = Field(
+        default=None, description="Inclusive; a date means to the end of that day (UTC)."
+    )
+    updated_since: datetime | None = Field(default=None, description="Inclusive.")
+    q: str | None = Field(default=None, description="Full-text search: every word must match.")
+    sort: PublicationOrder | None = Field(
+        default=None,
+        description="`relevance` (the default with `q`) or `-published_at` (the default without).",
+    )
+
+    def filters(self) -> PublicationFilter:
+        return PublicationFilter(
+            categories=_split(self.category),
+            authors=_split(self.author),
+            series=_split(self.series),
+            tags=_split(self.tag),
+            year=self.year,
+            published_after=self.published_after,
+            published_before=self.published_before,
+            updated_since=self.updated_since,
+            search=self.q,
+        )
+
+
+class FeedParams(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    category: str | None = slug_list("Categories")
+    author: str | None = slug_list("Authors")
+    series: str | None = slug_list("Series")
+
+    def filters(self) -> PublicationFilter:
+        return PublicationFilter(
+            categories=_split(self.category),
+            authors=_split(self.author),
+            series=_split(self.series),
+        )
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(value.split(",")) if value else ()

@@ -1,0 +1,112 @@
+"""Rows to the public JSON shapes of `schemas`, with every relation loaded in one statement
+per kind whatever the number of publications."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import AnyRow
+from api.services import relations
+from api.services.directory import Entry, Kind
+from api.services.rendering import reading_time_minutes
+from api.settings import Settings
+
+Json = dict[str, Any]
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """What a set of publications links to, keyed by publication id."""
+
+    authors: dict[int, list[AnyRow]]
+    categories: dict[int, list[AnyRow]]
+    tags: dict[int, list[AnyRow]]
+    series: dict[int, AnyRow]
+    footnotes: dict[int, list[AnyRow]]
+
+    @classmethod
+    async def load(
+        cls, db: AsyncSession, rows: Sequence[AnyRow], *, footnotes: bool = False
+    ) -> "Related":
+        if not rows:
+            return cls({}, {}, {}, {}, {})
+        ids = [row.id for row in rows]
+        return cls(
+            authors=await relations.authors_of(db, ids),
+            categories=await relations.categories_of(db, ids),
+            tags=await relations.tags_of(db, ids),
+            series=await relations.series_by_id(db, (row.series_id for row in rows)),
+            footnotes=await relations.footnotes_of(db, ids) if footnotes else {},
+        )
+
+
+def publication_summary(row: AnyRow, related: Related, settings: Settings) -> Json:
+    series = related.series.get(row.series_id) if row.series_id is not None else None
+    return {
+        "id": str(row.id),
+        "slug": row.slug,
+        "url": settings.publication_url(row.slug),
+        "title": row.title,
+        "subtitle": row.subtitle,
+        "excerpt": row.excerpt,
+        "published_at": row.published_at,
+        "updated_at": row.updated_at,
+        "authors": [_byline(a) for a in related.authors.get(row.id, ())],
+        "categories": [_term(c) for c in related.categories.get(row.id, ())],
+        "tags": [_term(t) for t in related.tags.get(row.id, ())],
+        "series": _term(series) if series is not None else None,
+        "featured_image": _image(row),
+        "word_count": row.word_count,
+        "reading_time_minutes": reading_time_minutes(row.word_count),
+    }
+
+
+def publication_detail(row: AnyRow, related: Related, settings: Settings) -> Json:
+    body = publication_summary(row, related, settings)
+    body["authors"] = [{**_byline(a), "bio": a.bio} for a in related.authors.get(row.id, ())]
+    body["body_html"] = row.body_html
+    body["body_text"] = row.body_text
+    body["footnotes"] = [_footnote(f) for f in related.footnotes.get(row.id, ())]
+    body["version"] = row.version
+    return body
+
+
+def entry(kind: Kind, item: Entry) -> Json:
+    row = item.row
+    body: Json = {"id": str(row.id), "slug": row.slug, "name": row.name}
+    if kind is Kind.AUTHOR:
+        body["job_title"] = row.job_title
+        body["bio"] = row.bio
+    else:
+        body["description"] = row.description
+    body["publication_count"] = item.publication_count
+    body["links"] = {"publications": f"{API_PREFIX}/publications?{kind.value}={row.slug}"}
+    return body
+
+
+def _byline(row: AnyRow) -> Json:
+    return {"id": str(row.id), "slug": row.slug, "name": row.name, "job_title": row.job_title}
+
+
+def _term(row: AnyRow) -> Json:
+    return {"id": str(row.id), "slug": row.slug, "name": row.name}
+
+
+def _image(row: AnyRow) -> Json | None:
+    if row.image_url is None and row.image_credit is None:
+        return None
+    return {
+        "url": row.image_url,
+        "alt": row.image_alt,
+        "credit": row.image_credit,
+        "license": row.image_license,
+        "license_url": row.image_license_url,
+        "source_url": row.image_source_url,
+    }
+
+
+def _footnote(row: AnyRow) -> Json:
+    return {"number": row.number, "text": row.text, "url": row.url, "citation": row.citation}

@@ -1,0 +1,72 @@
+"""`/publications`: the public list and detail."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.caching import cached_json, cached_response
+from api.errors import NotFound
+from api.rest.dependencies import CurrentSettings, Db
+from api.rest.pagination import page_headers, page_meta
+from api.rest.params import PublicationParams
+from api.rest.presenters import Related, publication_detail, publication_summary
+from api.rest.responses import INVALID, NOT_FOUND
+from api.rest.schemas import Listing, Publication, PublicationSummary, Single
+from api.services.publications import Redirect, find_publications, get_publication
+
+router = APIRouter(tags=["publications"])
+
+IdOrSlug = Annotated[str, Path(description="The id, the slug, or a former slug (301).")]
+
+
+@router.get(
+    "/publications",
+    response_model=Listing[PublicationSummary],
+    responses=INVALID,
+    summary="List visible publications",
+)
+async def list_publications(
+    request: Request,
+    params: Annotated[PublicationParams, Query()],
+    db: Db,
+    settings: CurrentSettings,
+) -> Response:
+    """Newest first, or by relevance when `q` is given. Ties are broken by id, so walking
+    every page yields each visible publication exactly once."""
+    page = await find_publications(
+        db, params.filters(), order=params.sort, offset=params.offset, limit=params.per_page
+    )
+    related = await Related.load(db, page.rows)
+    body = {
+        "data": [publication_summary(row, related, settings) for row in page.rows],
+        "meta": page_meta(params, page.total),
+    }
+    return cached_json(request, body, headers=page_headers(request, params, page.total))
+
+
+@router.get(
+    "/publications/{id_or_slug}",
+    response_model=Single[Publication],
+    responses={
+        301: {"description": "A former slug: `Location` names the current one."},
+        **NOT_FOUND,
+    },
+    summary="One visible publication, whole",
+)
+async def read_publication(
+    request: Request, id_or_slug: IdOrSlug, db: Db, settings: CurrentSettings
+) -> Response:
+    found = await get_publication(db, id_or_slug)
+    if found is None:
+        raise NotFound(f"no publication {id_or_slug!r}")
+    if isinstance(found, Redirect):
+        location = request.url.path.rsplit("/", 1)[0] + "/" + found.slug
+        if request.url.query:
+            location += "?" + request.url.query
+        return cached_response(
+            request, b"", "text/plain", status_code=301, headers={"Location": location}
+        )
+    related = await Related.load(db, [found], footnotes=True)
+    return cached_json(request, {"data": publication_detail(found, related, settings)})

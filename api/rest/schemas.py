@@ -1,0 +1,166 @@
+"""The shapes of the public REST API. The OpenAPI document is generated from these models,
+and the tests check every response against that document."""
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T", bound=BaseModel)
+
+ID_DESCRIPTION = "Stable forever; a decimal string."
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Citation(Shape):
+    """A structured reference, with the keys of CSL-JSON that it has."""
+
+    author: str | None = None
+    title: str | None = None
+    container_title: str | None = None
+    publisher: str | None = None
+    page: str | None = None
+    issued: str | None = None
+    url: str | None = None
+
+
+class Footnote(Shape):
+    number: int = Field(ge=1)
+    text: str = Field(description="Markdown.")
+    url: str | None
+    citation: Citation | None
+
+
+class Image(Shape):
+    url: str | None
+    alt: str | None
+    credit: str | None = Field(examples=["Photo from Francisco Anzola's photostream on flickr"])
+    license: str | None = Field(examples=["Creative Commons"])
+    license_url: str | None
+    source_url: str | None
+
+
+class Term(Shape):
+    """A category, series or tag as a publication shows it."""
+
+    id: str = Field(description=ID_DESCRIPTION)
+    slug: str
+    name: str
+
+
+class Byline(Shape):
+    """An author as a publication shows it."""
+
+    id: str = Field(description=ID_DESCRIPTION)
+    slug: str
+    name: str
+    job_title: str | None
+
+
+class BylineWithBio(Byline):
+    bio: str | None
+
+
+class PublicationSummary(Shape):
+    id: str = Field(description=ID_DESCRIPTION)
+    slug: str
+    url: str = Field(description="The canonical page on the publisher's site.")
+    title: str
+    subtitle: str | None
+    excerpt: str | None
+    published_at: datetime
+    updated_at: datetime
+    authors: list[Byline]
+    categories: list[Term]
+    tags: list[Term]
+    series: Term | None
+    featured_image: Image | None
+    word_count: int
+    reading_time_minutes: int
+
+
+class Publication(PublicationSummary):
+    authors: list[BylineWithBio]  # type: ignore[assignment]
+    body_html: str = Field(
+        description="Sanitized HTML; footnote references link to the notes and back."
+    )
+    body_text: str
+    footnotes: list[Footnote]
+    version: int
+
+
+class Links(Shape):
+    publications: str = Field(description="This entry's publications, newest first.")
+
+
+class Author(Shape):
+    id: str = Field(description=ID_DESCRIPTION)
+    slug: str
+    name: str
+    job_title: str | None
+    bio: str | None
+    publication_count: int = Field(description="Visible publications only.")
+    links: Links
+
+
+class Taxonomy(Shape):
+    """A category, series or tag."""
+
+    id: str = Field(description=ID_DESCRIPTION)
+    slug: str
+    name: str
+    description: str | None
+    publication_count: int = Field(description="Visible publications only.")
+    links: Links
+
+
+class Stats(Shape):
+    publications: int = Field(description='The site\'s "Total Index" of visible publications.')
+    authors: int
+    categories: int
+    series: int
+    tags: int
+
+
+class PageMeta(Shape):
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class Single(BaseModel, Generic[T]):
+    data: T
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return f"{params[0].__name__}Response"
+
+
+class Listing(BaseModel, Generic[T]):
+    data: list[T]
+    meta: PageMeta
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return f"{params[0].__name__}List"
+
+
+class FieldProblem(Shape):
+    field: str
+    message: str
+    code: str
+
+
+class Problem(Shape):
+    """RFC 9457 problem details (`application/problem+json`)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None

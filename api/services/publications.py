@@ -1,0 +1,213 @@
+"""Reading publications for the public: filters, orders, pages, one by id or slug.
+
+Every query here goes through `publicly_visible`, so no caller can forget it. REST, GraphQL,
+feeds and the sitemap all read through these functions.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.db import AnyRow
+from api.services.lookup import parse_reference
+from api.services.search import SearchQuery, matches
+from api.services.visibility import publicly_visible
+from models import (
+    Author,
+    Category,
+    Publication,
+    PublicationAuthor,
+    PublicationCategory,
+    PublicationSlug,
+    PublicationTag,
+    Series,
+    Tag,
+)
+
+P = Publication.__table__.c  # type: ignore[attr-defined]
+
+# What a list item shows: everything but the body, which only the detail carries.
+SUMMARY_COLUMNS = (
+    P.id, P.slug, P.title, P.subtitle, P.excerpt, P.published_at, P.updated_at, P.series_id,
+    P.word_count, P.image_url, P.image_alt, P.image_credit, P.image_license,
+    P.image_license_url, P.image_source_url,
+)  # fmt: skip
+DETAIL_COLUMNS = (*SUMMARY_COLUMNS, P.body_html, P.body_text, P.version)
+
+
+class PublicationOrder(StrEnum):
+    NEWEST = "-published_at"
+    OLDEST = "published_at"
+    TITLE = "title"
+    RELEVANCE = "relevance"
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationFilter:
+    """Slugs within one field mean "any of them"; different fields combine with AND.
+    Dates are whole days (inclusive); datetimes are exact instants (inclusive)."""
+
+    categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    series: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    year: int | None = None
+    published_after: date | datetime | None = None
+    published_before: date | datetime | None = None
+    updated_since: datetime | None = None
+    search: str | None = None
+
+    @property
+    def search_query(self) -> SearchQuery | None:
+        if self.search is None or not self.search.strip():
+            return None
+        return SearchQuery.parse(self.search)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationPage:
+    rows: Sequence[AnyRow]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """The reference was an old slug of a visible publication, which now has `slug`."""
+
+    slug: str
+
+
+def default_order(filters: PublicationFilter) -> PublicationOrder:
+    return PublicationOrder.RELEVANCE if filters.search_query else PublicationOrder.NEWEST
+
+
+async def find_publications(
+    db: AsyncSession,
+    filters: PublicationFilter,
+    *,
+    order: PublicationOrder | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> PublicationPage:
+    """One page of visible publication summaries and the total: two statements."""
+    # Without a query every publication is equally relevant: the recency tie-break decides.
+    order = order or default_order(filters)
+    query = filters.search_query
+    conditions = _conditions(filters)
+    statement = select(*SUMMARY_COLUMNS).where(*conditions)
+    count = select(func.count()).select_from(Publication).where(*conditions)
+    if query is not None:
+        if query.is_empty:
+            return PublicationPage(rows=[], total=0)
+        hits = matches(query, _dialect(db))
+        statement = statement.join(hits, hits.c.publication_id == P.id)
+        count = count.join(hits, hits.c.publication_id == P.id)
+        ranked: Select[Any] = statement.order_by(hits.c.rank.desc())
+        statement = ranked if order is PublicationOrder.RELEVANCE else statement
+    statement = _ordered(statement, order).offset(offset).limit(limit)
+    rows = (await db.execute(statement)).all()
+    total = await db.scalar(count)
+    return PublicationPage(rows=rows, total=total or 0)
+
+
+async def get_publication(db: AsyncSession, reference: str) -> AnyRow | Redirect | None:
+    """A visible publication by id, slug, or old slug (then a `Redirect`)."""
+    key = parse_reference(reference)
+    if key is None:
+        return None
+    column = P.id if isinstance(key, int) else P.slug
+    row = (
+        await db.execute(select(*DETAIL_COLUMNS).where(column == key, publicly_visible()))
+    ).first()
+    if row is not None or isinstance(key, int):
+        return row
+    current = await db.scalar(
+        select(P.slug)
+        .join(PublicationSlug, col(PublicationSlug.publication_id) == P.id)
+        .where(col(PublicationSlug.slug) == key, publicly_visible())
+    )
+    return Redirect(current) if current is not None else None
+
+
+async def latest_publications(
+    db: AsyncSession, filters: PublicationFilter, limit: int
+) -> Sequence[AnyRow]:
+    """The newest visible publications with their bodies, for feeds."""
+    statement = select(*DETAIL_COLUMNS).where(*_conditions(filters))
+    statement = _ordered(statement, PublicationOrder.NEWEST).limit(limit)
+    return (await db.execute(statement)).all()
+
+
+def _ordered(statement: Select[Any], order: PublicationOrder) -> Select[Any]:
+    # Ties are broken by id, so walking every page yields each publication exactly once.
+    if order is PublicationOrder.OLDEST:
+        return statement.order_by(P.published_at.asc(), P.id.asc())
+    if order is PublicationOrder.TITLE:
+        return statement.order_by(P.title.asc(), P.id.asc())
+    return statement.order_by(P.published_at.desc(), P.id.desc())
+
+
+def _conditions(filters: PublicationFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [publicly_visible()]
+    if filters.categories:
+        conditions.append(_linked(PublicationCategory, "category_id", Category, filters.categories))
+    if filters.authors:
+        conditions.append(_linked(PublicationAuthor, "author_id", Author, filters.authors))
+    if filters.tags:
+        conditions.append(_linked(PublicationTag, "tag_id", Tag, filters.tags))
+    if filters.series:
+        in_series = select(col(Series.id)).where(col(Series.slug).in_(filters.series))
+        conditions.append(P.series_id.in_(in_series))
+    if filters.year is not None:
+        start = datetime(filters.year, 1, 1, tzinfo=UTC)
+        conditions.append(and_(P.published_at >= start, P.published_at < _next_year(start)))
+    if filters.published_after is not None:
+        conditions.append(P.published_at >= _instant(filters.published_after))
+    if filters.published_before is not None:
+        before = filters.published_before
+        if isinstance(before, datetime):
+            conditions.append(P.published_at <= _aware(before))
+        else:  # the whole day counts
+            conditions.append(P.published_at < _instant(before + timedelta(days=1)))
+    if filters.updated_since is not None:
+        conditions.append(P.updated_at >= _aware(filters.updated_since))
+    return conditions
+
+
+def _linked(link: Any, term_column: str, term: Any, slugs: Sequence[str]) -> ColumnElement[bool]:
+    linked_ids = (
+        select(link.publication_id)
+        .join(term, term.id == getattr(link, term_column))
+        .where(term.slug.in_(slugs))
+    )
+    condition: ColumnElement[bool] = P.id.in_(linked_ids)
+    return condition
+
+
+def _next_year(start: datetime) -> datetime:
+    return (
+        start.replace(year=start.year + 1)
+        if start.year < 9999
+        else datetime.max.replace(tzinfo=UTC)
+    )
+
+
+def _instant(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return _aware(value)
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """Times given without a zone are taken as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _dialect(db: AsyncSession) -> str:
+    return db.get_bind().dialect.name

@@ -1,0 +1,285 @@
+"""`/api/v1/publications`: filters, orders, pages, the detail, redirects, statement counts."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from models import PublicationStatus
+from tests.content import Content
+
+API = "/api/v1/publications"
+
+
+async def slugs(client: httpx.AsyncClient, query: str = "") -> list[str]:
+    response = await client.get(f"{API}?per_page=100&{query}")
+    assert response.status_code == 200, response.text
+    return [item["slug"] for item in response.json()["data"]]
+
+
+async def test_list_is_newest_first_with_totals_and_links(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    for day in (3, 1, 2):
+        await content.publication(f"Day {day}", published_at=datetime(2024, 5, day, tzinfo=UTC))
+    await content.publication("Draft", status=PublicationStatus.DRAFT)
+
+    response = await client.get(f"{API}?per_page=2")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [p["slug"] for p in body["data"]] == ["day-3", "day-2"]
+    assert body["meta"] == {"total": 3, "page": 1, "per_page": 2, "pages": 2}
+    assert response.headers["x-total-count"] == "3"
+    links = response.links
+    assert links["next"]["url"].endswith("page=2")
+    assert links["last"]["url"].endswith("page=2")
+    assert links["first"]["url"].endswith("page=1")
+    assert "prev" not in links
+    second = await client.get(links["next"]["url"])
+    assert [p["slug"] for p in second.json()["data"]] == ["day-1"]
+    assert "next" not in second.links
+    assert second.links["prev"]["url"].endswith("page=1")
+
+
+async def test_walking_every_page_yields_each_publication_once(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    same_moment = datetime(2024, 1, 1, tzinfo=UTC)
+    for n in range(7):  # identical dates and titles: only the id can order them
+        await content.publication("Same", slug=f"same-{n}", published_at=same_moment)
+    for sort in ("-published_at", "published_at", "title"):
+        seen: list[str] = []
+        for page in range(1, 5):
+            response = await client.get(f"{API}?per_page=2&page={page}&sort={sort}")
+            seen += [p["slug"] for p in response.json()["data"]]
+        assert sorted(seen) == sorted(f"same-{n}" for n in range(7)), sort
+
+
+async def test_summary_shape(client: httpx.AsyncClient, content: Content) -> None:
+    author = await content.author("Juni Kim", job_title="Program Manager", bio="A bio.")
+    category = await content.category("Inter-Korean")
+    series = await content.series("The Peninsula")
+    tag = await content.tag("Mongolia")
+    await content.publication(
+        "Can Mongolia Help?",
+        authors=[author],
+        categories=[category],
+        series=series,
+        tags=[tag],
+        image_url="https://img.example.org/1.jpg",
+        image_credit="Photo from a photostream",
+        image_license="Creative Commons",
+    )
+
+    [item] = (await client.get(API)).json()["data"]
+
+    assert item["url"] == "https://example.org/publications/can-mongolia-help"
+    assert item["authors"] == [
+        {
+            "id": str(author.id),
+            "slug": "juni-kim",
+            "name": "Juni Kim",
+            "job_title": "Program Manager",
+        }
+    ]
+    assert item["categories"] == [
+        {"id": str(category.id), "slug": "inter-korean", "name": "Inter-Korean"}
+    ]
+    assert item["series"]["slug"] == "the-peninsula"
+    assert item["tags"][0]["slug"] == "mongolia"
+    assert item["featured_image"]["license"] == "Creative Commons"
+    assert isinstance(item["id"], str)
+    assert "body_html" not in item
+    assert datetime.fromisoformat(item["published_at"]).tzinfo is not None
+
+
+async def test_filters_by_slugs_combine(client: httpx.AsyncClient, content: Content) -> None:
+    a, b = await content.author("Ann Lee"), await content.author("Bo Park")
+    trade, security = await content.category("Trade"), await content.category("Security")
+    peninsula = await content.series("The Peninsula")
+    nuclear = await content.tag("Nuclear")
+    await content.publication("One", authors=[a], categories=[trade], tags=[nuclear])
+    await content.publication("Two", authors=[b], categories=[security], series=peninsula)
+    await content.publication("Three", authors=[a, b], categories=[trade, security])
+
+    assert await slugs(client, "category=trade&sort=title") == ["one", "three"]
+    assert await slugs(client, "category=trade,security&sort=title") == ["one", "three", "two"]
+    assert await slugs(client, "category=trade&author=bo-park") == ["three"]
+    assert await slugs(client, "series=the-peninsula") == ["two"]
+    assert await slugs(client, "tag=nuclear") == ["one"]
+    assert await slugs(client, "author=nobody") == []
+
+
+async def test_date_filters_are_inclusive(client: httpx.AsyncClient, content: Content) -> None:
+    for slug, moment in {
+        "before": datetime(2017, 6, 13, 23, 59, tzinfo=UTC),
+        "morning": datetime(2017, 6, 14, 0, 0, tzinfo=UTC),
+        "evening": datetime(2017, 6, 14, 23, 59, tzinfo=UTC),
+        "next-year": datetime(2018, 1, 1, tzinfo=UTC),
+    }.items():
+        await content.publication(slug, slug=slug, published_at=moment)
+
+    assert await slugs(client, "published_after=2017-06-14&published_before=2017-06-14") == [
+        "evening",
+        "morning",
+    ]
+    assert await slugs(client, "published_before=2017-06-14T00:00:00Z") == ["morning", "before"]
+    assert await slugs(client, "year=2018") == ["next-year"]
+    assert await slugs(client, "year=2017&published_after=2017-06-14T12:00:00%2B00:00") == [
+        "evening"
+    ]
+
+
+async def test_updated_since(client: httpx.AsyncClient, content: Content) -> None:
+    now = datetime.now(UTC)
+    await content.publication("Old", updated_at=now - timedelta(days=10))
+    await content.publication("Fresh", updated_at=now)
+    since = (now - timedelta(days=1)).isoformat().replace("+", "%2B")
+    assert await slugs(client, f"updated_since={since}") == ["fresh"]
+
+
+async def test_search_finds_words_and_ranks_title_first(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    await content.publication("Sanctions and trade", body="Nothing relevant here.")
+    await content.publication("Other things", body="A paragraph about sanctions policy.")
+    await content.publication("Unrelated", body="Rice harvest.")
+    await content.publication(
+        "Secret", status=PublicationStatus.DRAFT, body="sanctions sanctions sanctions"
+    )
+
+    assert await slugs(client, "q=sanction") == ["sanctions-and-trade", "other-things"]
+    assert await slugs(client, "q=sanctions&sort=title") == ["other-things", "sanctions-and-trade"]
+    assert await slugs(client, 'q="; DROP TABLE publications; --') == []
+    assert await slugs(client, "sort=relevance") == await slugs(client)
+    assert (await client.get(f"{API}?q=sanctions")).headers["x-total-count"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("per_page=0", "per_page"),
+        ("per_page=1000000", "per_page"),
+        ("per_page=abc", "per_page"),
+        ("page=-1", "page"),
+        ("page=0", "page"),
+        ("sort=newest", "sort"),
+        ("published_after=2017-02-30", "published_after"),
+        ("published_before=yesterday", "published_before"),
+        ("updated_since=2017-13-01T00:00:00Z", "updated_since"),
+        ("year=0", "year"),
+        ("category=Not%20A%20Slug", "category"),
+        ("author=a,,b", "author"),
+    ],
+)
+async def test_bad_parameters_are_422_naming_the_parameter(
+    client: httpx.AsyncClient, query: str, field: str
+) -> None:
+    response = await client.get(f"{API}?{query}")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422
+    assert [e["field"] for e in problem["errors"]] == [field]
+
+
+async def test_detail_is_the_whole_publication(client: httpx.AsyncClient, content: Content) -> None:
+    author = await content.author("Juni Kim", bio="Juni Kim is the Program Manager.")
+    publication = await content.publication(
+        "With notes",
+        authors=[author],
+        body="Claim one.[^1] Claim two.[^2]\n\n<script>alert(1)</script>"
+        '<a href="javascript:alert(1)" onclick="x()">link</a>',
+        footnotes=["First source.", "Second source."],
+    )
+
+    by_slug = await client.get(f"{API}/with-notes")
+    by_id = await client.get(f"{API}/{publication.id}")
+
+    assert by_slug.status_code == by_id.status_code == 200
+    assert by_slug.json() == by_id.json()
+    data = by_slug.json()["data"]
+    assert data["authors"][0]["bio"] == "Juni Kim is the Program Manager."
+    assert [f["number"] for f in data["footnotes"]] == [1, 2]
+    assert data["footnotes"][0]["text"] == "First source."
+    html = data["body_html"]
+    assert 'href="#fn-1"' in html
+    assert 'id="fn-1"' in html
+    assert 'href="#fnref-1"' in html
+    assert "<script" not in html
+    assert "javascript:" not in html
+    assert "onclick" not in html
+    assert "Claim one." in data["body_text"]
+    assert "<sup" not in data["body_text"]
+    assert data["word_count"] > 0
+    assert data["reading_time_minutes"] >= 1
+    assert data["version"] == 1
+    assert "editorial_notes" not in data
+    assert "body_markdown" not in data
+
+
+async def test_old_slug_answers_301(client: httpx.AsyncClient, content: Content) -> None:
+    await content.publication("Renamed", slug="new-name", previous_slugs=["old-name"])
+    response = await client.get(f"{API}/old-name?x=1")
+    assert response.status_code == 301
+    assert response.headers["location"] == f"{API}/new-name?x=1"
+    assert "max-age" in response.headers["cache-control"]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["draft", "draft-old", "scheduled", "archived", "missing", "0", "99999999999999999999"],
+)
+async def test_what_is_not_visible_is_not_found(
+    client: httpx.AsyncClient, content: Content, reference: str
+) -> None:
+    await content.publication("Draft", status=PublicationStatus.DRAFT, previous_slugs=["draft-old"])
+    await content.publication(
+        "Scheduled",
+        status=PublicationStatus.SCHEDULED,
+        published_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    await content.publication("Archived", status=PublicationStatus.ARCHIVED)
+    response = await client.get(f"{API}/{reference}")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_due_scheduled_publication_is_visible(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    await content.publication(
+        "Due",
+        status=PublicationStatus.SCHEDULED,
+        published_at=datetime.now(UTC) - timedelta(seconds=1),
+    )
+    assert (await client.get(f"{API}/due")).status_code == 200
+    assert await slugs(client) == ["due"]
+
+
+async def test_statements_do_not_grow_with_the_page(
+    client: httpx.AsyncClient, content: Content, count_statements: Any
+) -> None:
+    authors = [await content.author(f"Author {n}") for n in range(3)]
+    categories = [await content.category(f"Category {n}") for n in range(3)]
+    tags = [await content.tag(f"Tag {n}") for n in range(3)]
+    series = await content.series("Series")
+    for n in range(30):
+        await content.publication(
+            f"P {n}", authors=authors[: n % 3 + 1], categories=categories[: n % 2 + 1],
+            tags=tags, series=series if n % 2 else None, image_url="https://img.example.org/x.jpg",
+        )  # fmt: skip
+
+    counts = {}
+    for per_page in (1, 30):
+        with count_statements() as counter:
+            response = await client.get(f"{API}?per_page={per_page}&category=category-0")
+        assert len(response.json()["data"]) == per_page
+        counts[per_page] = counter.count
+    assert counts[1] == counts[30]
+    with count_statements() as counter:
+        await client.get(f"{API}/p-1")
+    detail = counter.count
+    assert detail <= 6

@@ -24,7 +24,7 @@ from api.errors import (
     handle_unexpected,
     problem_response,
 )
-from api.rest import directory, docs, publications, stats
+from api.rest import directory, docs, publications, search, stats
 from api.settings import Settings
 
 API_DESCRIPTION = """\
@@ -52,7 +52,7 @@ def create_rest_api(settings: Settings) -> FastAPI:
         },
     )
     api.state.settings = settings
-    for module in (publications, directory, stats, docs):
+    for module in (publications, search, directory, stats, docs):
         api.include_router(module.router)
     api.mount("/docs/assets", docs.assets(), name="docs-assets")
     api.openapi = _problem_media_types(api)  # type: ignore[method-assign]

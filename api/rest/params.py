@@ -5,7 +5,15 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    TypeAdapter,
+    WithJsonSchema,
+    field_validator,
+)
 
 from api.services.publications import PublicationFilter, PublicationOrder
 
@@ -89,6 +97,21 @@ class PublicationParams(Paging):
             updated_since=self.updated_since,
             search=self.q,
         )
+
+
+class SearchParams(PublicationParams):
+    q: str = Field(
+        min_length=1,
+        description='What a reader types: words (all must match), "quoted phrases", `OR`, '
+        "`-excluded` words; the last word also matches as a prefix.",
+    )
+
+    @field_validator("q")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a search needs something to look for")
+        return value
 
 
 class FeedParams(BaseModel):

@@ -3,6 +3,7 @@ per kind whatever the number of publications."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import AnyRow
 from api.services import relations
 from api.services.directory import Entry, Kind
+from api.services.facets import Facets, FacetValue
+from api.services.highlights import Highlight
 from api.services.rendering import reading_time_minutes
 from api.settings import Settings
 
@@ -72,6 +75,27 @@ def publication_detail(row: AnyRow, related: Related, settings: Settings) -> Jso
     body["footnotes"] = [_footnote(f) for f in related.footnotes.get(row.id, ())]
     body["version"] = row.version
     return body
+
+
+def search_hit(
+    row: AnyRow, related: Related, highlight: Highlight | None, settings: Settings
+) -> Json:
+    body = publication_summary(row, related, settings)
+    body["highlight"] = highlight.passage if highlight else None
+    body["title_highlight"] = highlight.title if highlight else escape(row.title)
+    return body
+
+
+def facets(values: Facets) -> Json:
+    def terms(items: list[FacetValue]) -> list[Json]:
+        return [{"slug": v.key, "name": v.name, "count": v.count} for v in items]
+
+    return {
+        "categories": terms(values.categories),
+        "series": terms(values.series),
+        "authors": terms(values.authors),
+        "years": [{"year": int(v.key), "count": v.count} for v in values.years],
+    }
 
 
 def entry(kind: Kind, item: Entry) -> Json:

@@ -132,6 +132,41 @@ class PageMeta(Shape):
     pages: int
 
 
+class SearchHit(PublicationSummary):
+    highlight: str | None = Field(
+        description="The best passage of the body with every match in `<mark>`; HTML, safe "
+        "to insert. Null when only the title, summary or names matched."
+    )
+    title_highlight: str = Field(description="The title, HTML-escaped, matches in `<mark>`.")
+
+
+class FacetCount(Shape):
+    slug: str
+    name: str
+    count: int
+
+
+class YearCount(Shape):
+    year: int
+    count: int
+
+
+class Facets(Shape):
+    categories: list[FacetCount]
+    series: list[FacetCount]
+    authors: list[FacetCount]
+    years: list[YearCount]
+
+
+class SearchMeta(PageMeta):
+    facets: Facets = Field(description="Counts over the whole result set, not just the page.")
+
+
+class SearchResults(BaseModel):
+    data: list[SearchHit]
+    meta: SearchMeta
+
+
 class Single(BaseModel, Generic[T]):
     data: T
 

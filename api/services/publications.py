@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.db import AnyRow
+from api.services.facets import Facets, count_facets
+from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
 from api.services.search import SearchQuery, matches
 from api.services.visibility import publicly_visible
@@ -77,6 +79,17 @@ class PublicationPage:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchResults:
+    rows: Sequence[AnyRow]
+    facets: Facets
+    highlights: dict[int, Highlight]
+
+    @property
+    def total(self) -> int:
+        return self.facets.total
+
+
+@dataclass(frozen=True, slots=True)
 class Redirect:
     """The reference was an old slug of a visible publication, which now has `slug`."""
 
@@ -114,6 +127,38 @@ async def find_publications(
     rows = (await db.execute(statement)).all()
     total = await db.scalar(count)
     return PublicationPage(rows=rows, total=total or 0)
+
+
+async def search_publications(
+    db: AsyncSession,
+    filters: PublicationFilter,
+    *,
+    order: PublicationOrder | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> SearchResults:
+    """A page of hits with highlights, and the total and facets of the whole result set:
+    three statements (page, total with facets, highlights) whatever the page size."""
+    query = filters.search_query
+    if query is None or query.is_empty:
+        return SearchResults(rows=[], facets=Facets(), highlights={})
+    conditions = _conditions(filters)
+    hits = matches(query, _dialect(db))
+    statement = (
+        select(*SUMMARY_COLUMNS).join(hits, hits.c.publication_id == P.id).where(*conditions)
+    )
+    if (order or PublicationOrder.RELEVANCE) is PublicationOrder.RELEVANCE:
+        statement = statement.order_by(hits.c.rank.desc())
+    statement = _ordered(statement, order or PublicationOrder.NEWEST).offset(offset).limit(limit)
+    rows = (await db.execute(statement)).all()
+    found = (
+        select(P.id, P.published_at, P.series_id)
+        .join(hits, hits.c.publication_id == P.id)
+        .where(*conditions)
+    )
+    facets = await count_facets(db, found)
+    highlights = await highlight(db, query, [row.id for row in rows])
+    return SearchResults(rows=rows, facets=facets, highlights=highlights)
 
 
 async def get_publication(db: AsyncSession, reference: str) -> AnyRow | Redirect | None:

@@ -21,7 +21,7 @@ from tests.conftest import Database, settings_for
 READ_PATHS = [
     "/publications", "/publications/{id_or_slug}", "/authors", "/authors/{id_or_slug}",
     "/categories", "/categories/{id_or_slug}", "/series", "/series/{id_or_slug}",
-    "/tags", "/tags/{id_or_slug}", "/stats",
+    "/tags", "/tags/{id_or_slug}", "/stats", "/search",
 ]  # fmt: skip
 LIST_PARAMETERS = {
     "page", "per_page", "category", "author", "series", "tag", "year",

@@ -1,0 +1,46 @@
+"""`/search`: ranked hits with highlights, and facets over the whole result set."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.caching import cached_json
+from api.rest.dependencies import CurrentSettings, Db
+from api.rest.pagination import page_headers, page_meta
+from api.rest.params import SearchParams
+from api.rest.presenters import Related, facets, search_hit
+from api.rest.responses import INVALID
+from api.rest.schemas import SearchResults
+from api.services.publications import search_publications
+
+router = APIRouter(tags=["search"])
+
+
+@router.get(
+    "/search",
+    response_model=SearchResults,
+    responses=INVALID,
+    summary="Full-text search with highlights and facets",
+)
+async def search(
+    request: Request,
+    params: Annotated[SearchParams, Query()],
+    db: Db,
+    settings: CurrentSettings,
+) -> Response:
+    """By relevance (ties: newest first) unless `sort` says otherwise. The same filters as
+    `/publications` narrow the search; facets and the total cover every hit."""
+    results = await search_publications(
+        db, params.filters(), order=params.sort, offset=params.offset, limit=params.per_page
+    )
+    related = await Related.load(db, results.rows)
+    body = {
+        "data": [
+            search_hit(row, related, results.highlights.get(row.id), settings)
+            for row in results.rows
+        ],
+        "meta": {**page_meta(params, results.total), "facets": facets(results.facets)},
+    }
+    return cached_json(request, body, headers=page_headers(request, params, results.total))

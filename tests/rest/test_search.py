@@ -1,0 +1,177 @@
+"""`/api/v1/search`: syntax, stemming, ranking, highlights, facets, safety, statement counts."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models import PublicationStatus
+from tests.content import Content
+
+SEARCH = "/api/v1/search"
+
+
+async def hits(client: httpx.AsyncClient, query: str, extra: str = "") -> list[str]:
+    params: dict[str, str] = {"q": query, "per_page": "100", **_params(extra)}
+    response = await client.get(SEARCH, params=params)
+    assert response.status_code == 200, response.text
+    return [item["slug"] for item in response.json()["data"]]
+
+
+def _params(extra: str) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in extra.split("&")) if extra else {}
+
+
+@pytest.fixture
+async def library(content: Content) -> Content:
+    kim = await content.author("Juni Kim")
+    lee = await content.author("Ann Lee")
+    inter = await content.category("Inter-Korean")
+    trade = await content.category("Trade")
+    peninsula = await content.series("The Peninsula")
+    await content.publication(
+        "Can Mongolia Help Resolve Tensions on the Korean Peninsula?",
+        body="Mongolia has a vested interest in North Korean ports.[^1]",
+        footnotes=["Mashbat Otgonbayar Sarlagtay, Ulaanbaatar Dialogue, Pg. 47. 2015."],
+        authors=[kim], categories=[inter], series=peninsula,
+        published_at=datetime(2017, 6, 14, tzinfo=UTC),
+    )  # fmt: skip
+    await content.publication(
+        "Sanctions and trade",
+        body="New sanctions target shipping. A < B & C > D in <b>tables</b>.",
+        authors=[lee], categories=[trade],
+        published_at=datetime(2019, 3, 1, tzinfo=UTC),
+    )  # fmt: skip
+    await content.publication(
+        "Why the Korean peninsula matters",
+        body="Trade with China and sanctioned ports.",
+        authors=[kim, lee], categories=[inter, trade], series=peninsula,
+        published_at=datetime(2019, 9, 1, tzinfo=UTC),
+    )  # fmt: skip
+    await content.publication(
+        "Mongolia draft",
+        status=PublicationStatus.DRAFT,
+        body="Mongolia sanctions Korean peninsula.",
+    )
+    return content
+
+
+@pytest.mark.usefixtures("library")
+async def test_query_syntax(client: httpx.AsyncClient) -> None:
+    mongolia = "can-mongolia-help-resolve-tensions-on-the-korean-peninsula"
+    assert await hits(client, "mongol") == [mongolia]  # the last word is a prefix
+    assert await hits(client, "mongol ") == []  # a finished word is not
+    assert await hits(client, "sanction") == [
+        "sanctions-and-trade",
+        "why-the-korean-peninsula-matters",
+    ]
+    assert set(await hits(client, '"korean peninsula"')) == {
+        mongolia,
+        "why-the-korean-peninsula-matters",
+    }
+    assert await hits(client, '"peninsula korean"') == []
+    assert set(await hits(client, "shipping OR mongolia")) == {mongolia, "sanctions-and-trade"}
+    assert await hits(client, '"korean peninsula" -china') == [mongolia]
+    assert await hits(client, "-china") == []
+    assert await hits(client, "Mashbat") == [mongolia]  # found through its footnote
+    assert await hits(client, "juni kim trade") == ["why-the-korean-peninsula-matters"]
+
+
+@pytest.mark.usefixtures("library")
+async def test_ranking_puts_title_matches_first(client: httpx.AsyncClient) -> None:
+    ranked = await hits(client, "sanctions")
+    assert ranked[0] == "sanctions-and-trade"
+    oldest_first = await hits(client, "sanctions", "sort=published_at")
+    assert oldest_first == ["sanctions-and-trade", "why-the-korean-peninsula-matters"]
+
+
+@pytest.mark.usefixtures("library")
+async def test_filters_narrow_the_search(client: httpx.AsyncClient) -> None:
+    assert await hits(client, "korean", "category=trade") == ["why-the-korean-peninsula-matters"]
+    assert await hits(client, "korean", "year=2017") == [
+        "can-mongolia-help-resolve-tensions-on-the-korean-peninsula"
+    ]
+
+
+@pytest.mark.usefixtures("library")
+async def test_highlights_are_safe_html(client: httpx.AsyncClient) -> None:
+    response = await client.get(SEARCH, params={"q": "sanctions tables"})
+    [item] = response.json()["data"]
+    assert item["title_highlight"] == "<mark>Sanctions</mark> and trade"
+    passage = item["highlight"]
+    assert "<mark>sanctions</mark>" in passage
+    assert "<mark>tables</mark>" in passage
+    assert "A &lt; B &amp; C &gt; D" in passage
+    assert "<b>" not in passage
+
+
+@pytest.mark.usefixtures("library")
+async def test_facets_count_the_whole_result_set(client: httpx.AsyncClient) -> None:
+    response = await client.get(SEARCH, params={"q": "korean OR sanctions", "per_page": 1})
+    body = response.json()
+    assert len(body["data"]) == 1
+    meta = body["meta"]
+    assert meta["total"] == 3
+    facets = meta["facets"]
+    assert facets["categories"] == [
+        {"slug": "inter-korean", "name": "Inter-Korean", "count": 2},
+        {"slug": "trade", "name": "Trade", "count": 2},
+    ]
+    assert facets["authors"] == [
+        {"slug": "ann-lee", "name": "Ann Lee", "count": 2},
+        {"slug": "juni-kim", "name": "Juni Kim", "count": 2},
+    ]
+    assert facets["series"] == [{"slug": "the-peninsula", "name": "The Peninsula", "count": 2}]
+    assert facets["years"] == [{"year": 2019, "count": 2}, {"year": 2017, "count": 1}]
+
+
+async def test_a_search_needs_a_query(client: httpx.AsyncClient) -> None:
+    for params in ({}, {"q": ""}, {"q": "   "}):
+        response = await client.get(SEARCH, params=params)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "q"
+
+
+UNUSUAL_QUERIES = [
+    '"', '""', "OR", "- -", "AND OR NOT", "NEAR(a b)", "a*", "^", "'; DROP TABLE x; --",
+    "😀", "x" * 10_000, "a:b", "(", ")", "\\", "\x00",
+]  # fmt: skip
+
+
+@pytest.mark.usefixtures("library")
+@pytest.mark.parametrize(
+    "query",
+    UNUSUAL_QUERIES,
+)
+async def test_anything_typed_is_safe(client: httpx.AsyncClient, query: str) -> None:
+    response = await client.get(SEARCH, params={"q": query})
+    assert response.status_code in (200, 422), response.text
+    listing = await client.get("/api/v1/publications", params={"q": query})
+    assert listing.status_code == 200
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(query=st.text(min_size=1, max_size=60))
+async def test_any_text_is_a_valid_query(client: httpx.AsyncClient, query: str) -> None:
+    response = await client.get(SEARCH, params={"q": query})
+    assert response.status_code in (200, 422)
+
+
+@pytest.mark.usefixtures("library")
+async def test_statements_do_not_grow_with_the_page(
+    client: httpx.AsyncClient, count_statements: Any, content: Content
+) -> None:
+    for n in range(12):
+        await content.publication(f"Korean note {n}", tags=[await content.tag(f"t{n}")])
+    counts = []
+    for per_page in (1, 14):
+        with count_statements() as counter:
+            response = await client.get(SEARCH, params={"q": "korean", "per_page": per_page})
+        assert len(response.json()["data"]) == per_page
+        counts.append(counter.count)
+    # Page, total with facets, highlights; then authors, categories, tags and series (skipped
+    # when no hit is in a series).
+    assert counts[0] <= counts[1] <= 3 + 4

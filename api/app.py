@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
+from api import feeds, sitemap
 from api.db import SessionMiddleware, create_engine, create_sessionmaker
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.health import healthz, readyz
@@ -54,6 +55,11 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/readyz", readyz, methods=["GET", "HEAD"]),
+            Route("/feeds/publications.rss", feeds.rss),
+            Route("/feeds/publications.atom", feeds.atom),
+            Route("/feeds/publications.json", feeds.json_feed),
+            Route("/sitemap.xml", sitemap.index),
+            Route("/sitemaps/publications-{page:int}.xml", sitemap.page, name=sitemap.PAGE_ROUTE),
             Mount("/api/v1", app=create_rest_api(settings)),
         ],
         middleware=[

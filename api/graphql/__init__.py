@@ -1,0 +1,1 @@
+"""The public GraphQL API at `/graphql`: strawberry on the same services as REST."""

@@ -1,0 +1,219 @@
+"""`/graphql` over HTTP, per the GraphQL-over-HTTP spec: POST and GET, `application/json` and
+`application/graphql-response+json`, persisted queries, and cache validators on GET answers.
+
+strawberry's ASGI view does the protocol; this subclass decides what an answer looks like:
+request errors (nothing executed) carry no `data`, answer 400 to clients that accept
+`application/graphql-response+json` and 200 to `application/json` ones, and every failure,
+a malformed request included, is a GraphQL error with `extensions.code`.
+"""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.schema.exceptions import InvalidOperationTypeError
+
+from api.caching import cached_response
+from api.db import get_session
+from api.graphql.context import Context
+from api.graphql.errors import Code
+from api.graphql.persisted import MemoryStore, PersistedQueries, PersistedQueryError, load_manifest
+from api.graphql.schema import SchemaOptions, build_schema
+from api.graphql.session import SerialSession
+from api.settings import Settings
+
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def create_graphql_app(settings: Settings) -> "GraphQLApp":
+    """The `/graphql` endpoint for these settings. Production hides GraphiQL and
+    introspection unless a setting enables them, and masks unexpected errors."""
+    development = not settings.is_production
+    schema = build_schema(
+        SchemaOptions(
+            introspection=_switch(settings, "graphql_introspection", default=development),
+            mask_errors=settings.is_production,
+        )
+    )
+    allowed: dict[str, str] | None = None
+    if _switch(settings, "graphql_allow_list", default=False):
+        manifest = getattr(settings, "graphql_persisted_documents", None)
+        allowed = load_manifest(Path(manifest)) if manifest else {}
+    return GraphQLApp(
+        schema,
+        settings=settings,
+        persisted=PersistedQueries(MemoryStore(), allowed),
+        graphiql=_switch(settings, "graphql_graphiql", default=development),
+    )
+
+
+def _switch(settings: Settings, name: str, *, default: bool) -> bool:
+    # Read with getattr until api/settings.py declares these (see docs/graphql.md).
+    value = getattr(settings, name, None)
+    return default if value is None else bool(value)
+
+
+class _SubResponse(Response):
+    """strawberry hands `create_response` only the sub-response: it carries the request."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__()
+        self.request = request
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        settings: Settings,
+        persisted: PersistedQueries,
+        graphiql: bool,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            allow_queries_via_get=True,
+            subscription_protocols=(),
+        )
+        self.settings = settings
+        self.persisted = persisted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response: Response
+        try:
+            response = await self.run(request)
+        except PersistedQueryError as error:
+            status = 400 if error.code is Code.BAD_REQUEST else None
+            response = _request_error(request, error.code, error.message, status=status)
+        except HTTPException as error:
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                # GraphQL-over-HTTP: a mutation must not run over GET; 405 names the method
+                # that would work.
+                response = _request_error(
+                    request, Code.BAD_REQUEST, error.reason, status=405, headers={"Allow": "POST"}
+                )
+            else:
+                response = _request_error(
+                    request, Code.BAD_REQUEST, error.reason, status=error.status_code
+                )
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(
+            request=request, db=SerialSession(get_session(request)), settings=self.settings
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        assert isinstance(request, Request)
+        return _SubResponse(request)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET by persisted-query hash has no `query` either, yet is no browser's visit.
+        return (
+            self.graphql_ide is not None
+            and "extensions" not in request.query_params
+            and super().should_render_graphql_ide(request)
+        )
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData):
+            data.query = await self.persisted.resolve(data.query, data.extensions)
+        return data
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        assert isinstance(sub_response, _SubResponse)
+        assert isinstance(response_data, dict), "batching is off"
+        request = sub_response.request
+        body = dict(response_data)
+        status = 200
+        if _is_request_error(body):
+            # Nothing was executed: the spec's request error, which has no `data` entry.
+            body.pop("data", None)
+            status = 400 if _media_type(request) == GRAPHQL_RESPONSE_JSON else 200
+        response = _answer(request, body, status)
+        response.headers.update(
+            {k: v for k, v in sub_response.headers.items() if k != "content-length"}
+        )
+        return response
+
+
+def _is_request_error(body: Mapping[str, Any]) -> bool:
+    errors = body.get("errors") or []
+    return body.get("data") is None and bool(errors) and all("path" not in e for e in errors)
+
+
+def _request_error(
+    request: Request,
+    code: str,
+    message: str,
+    *,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    if status is None:
+        status = 400 if _media_type(request) == GRAPHQL_RESPONSE_JSON else 200
+    return _answer(request, body, status, headers)
+
+
+def _answer(
+    request: Request,
+    body: Mapping[str, Any],
+    status: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    content = orjson.dumps(body)
+    media_type = f"{_media_type(request)}; charset=utf-8"
+    # The media type depends on Accept, and a token-bearing request may see more.
+    vary = {"Vary": "Accept, Authorization"}
+    if request.method == "GET" and status == 200 and "errors" not in body:
+        # A query's answer is as cacheable as REST's; an error never is (a missing hash
+        # must not stay missing in a CDN once its document is registered).
+        return cached_response(request, content, media_type, headers={**vary, **(headers or {})})
+    no_store = {"Cache-Control": "no-store"} if request.method == "GET" else {}
+    return Response(
+        content,
+        status_code=status,
+        media_type=media_type,
+        headers={**vary, **no_store, **(headers or {})},
+    )
+
+
+def _media_type(request: Request) -> str:
+    """`application/graphql-response+json` when the client prefers it; otherwise (no Accept,
+    `*/*`, or only `application/json`) `application/json`, which every client reads."""
+    preferences: dict[str, float] = {}
+    for part in request.headers.get("accept", "").split(","):
+        name, *parameters = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        preferences[name.lower()] = max(quality, preferences.get(name.lower(), 0.0))
+    preferred = preferences.get(GRAPHQL_RESPONSE_JSON, 0.0)
+    if preferred > 0 and preferred >= preferences.get(JSON, 0.0):
+        return GRAPHQL_RESPONSE_JSON
+    return JSON

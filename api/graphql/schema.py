@@ -1,0 +1,54 @@
+"""The schema and the extensions that guard it, built once per set of options."""
+
+from dataclasses import dataclass
+from functools import cache
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from api.graphql.errors import ErrorCodes, MaskUnexpectedErrors, is_worth_logging
+from api.graphql.limits import QueryLimits
+from api.graphql.queries import Query
+from api.graphql.scalars import SCALARS
+from api.graphql.types.directory import Author, Category, Series, Tag
+from api.graphql.types.publication import Publication
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaOptions:
+    introspection: bool = True
+    mask_errors: bool = False
+
+
+class ColophonSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        super().process_errors([e for e in errors if is_worth_logging(e)], execution_context)
+
+
+@cache
+def build_schema(options: SchemaOptions = SchemaOptions()) -> ColophonSchema:
+    """Cached: building a schema takes a while and its options are few."""
+    # Exit order is the reverse of this list: codes are given, then unexpected errors masked.
+    extensions: list[type[SchemaExtension]] = []
+    if options.mask_errors:
+        extensions.append(MaskUnexpectedErrors)
+    extensions += [ErrorCodes, QueryLimits]
+    if not options.introspection:
+        extensions.append(DisableIntrospection)
+    return ColophonSchema(
+        query=Query,
+        # Node types reached only through `node(id)` must still be in the schema.
+        types=[Publication, Author, Category, Series, Tag],
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALARS),
+    )
+
+
+def sdl() -> str:
+    """The schema in SDL, as committed in `api/graphql/schema.graphql`."""
+    return build_schema().as_str() + "\n"

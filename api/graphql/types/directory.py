@@ -1,0 +1,124 @@
+"""Authors, categories, series and tags: each a Node with its visible publications."""
+
+from typing import TYPE_CHECKING, Annotated, ClassVar, Self
+
+import strawberry
+from strawberry import relay
+
+from api.db import AnyRow
+from api.graphql.context import Info
+from api.graphql.fields import field
+from api.graphql.pagination import PageRequest
+from api.services.directory import Entry, Kind, get_entry
+
+if TYPE_CHECKING:
+    from api.graphql.types.publication import PublicationConnection, PublicationOrder
+
+_PUBLICATION = "api.graphql.types.publication"
+
+
+@strawberry.type
+class DirectoryEntry(relay.Node):
+    """What the four kinds share; not a GraphQL type of its own."""
+
+    kind: ClassVar[Kind]
+    id: relay.NodeID[int]
+    slug: str
+    name: str
+    # Known already when the entry came from a listing, which counts in the same breath.
+    known_publication_count: strawberry.Private[int | None] = None
+
+    @classmethod
+    def from_row(cls, row: AnyRow, publication_count: int | None = None) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_entry(cls, entry: Entry) -> Self:
+        return cls.from_row(entry.row, entry.publication_count)
+
+    @classmethod
+    async def load(cls, info: Info, reference: str) -> Self | None:
+        """By database id or slug."""
+        found = await info.context.db.run(get_entry, cls.kind, reference)
+        return None if found is None else cls.from_entry(found)
+
+    @field(description="The id REST uses: stable forever, a decimal string.")
+    def database_id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.id))
+
+    @field(description="How many publications the public can see.")
+    async def publication_count(self, info: Info) -> int:
+        if self.known_publication_count is not None:
+            return self.known_publication_count
+        return await info.context.loaders.publication_count_by_id[self.kind].load(self.id)
+
+    @field(description="Its visible publications, newest first by default.")
+    async def publications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        page: int | None = None,
+        order_by: Annotated["PublicationOrder", strawberry.lazy(_PUBLICATION)] | None = None,
+    ) -> Annotated["PublicationConnection", strawberry.lazy(_PUBLICATION)]:
+        from api.graphql.types.publication import publications_of
+
+        return await publications_of(
+            info,
+            self.kind,
+            self.slug,
+            PageRequest(first=first, after=after, last=last, before=before, page=page),
+            order_by,
+        )
+
+
+@strawberry.type(description="A person in a byline.")
+class Author(DirectoryEntry):
+    kind = Kind.AUTHOR
+    job_title: str | None
+    bio: str | None
+
+    @classmethod
+    def from_row(cls, row: AnyRow, publication_count: int | None = None) -> Self:
+        return cls(
+            id=row.id,
+            slug=row.slug,
+            name=row.name,
+            job_title=row.job_title,
+            bio=row.bio,
+            known_publication_count=publication_count,
+        )
+
+
+@strawberry.type
+class Term(DirectoryEntry):
+    """A category, series or tag; not a GraphQL type of its own."""
+
+    description: str | None
+
+    @classmethod
+    def from_row(cls, row: AnyRow, publication_count: int | None = None) -> Self:
+        return cls(
+            id=row.id,
+            slug=row.slug,
+            name=row.name,
+            description=row.description,
+            known_publication_count=publication_count,
+        )
+
+
+@strawberry.type(description='A subject area, e.g. "Inter-Korean".')
+class Category(Term):
+    kind = Kind.CATEGORY
+
+
+@strawberry.type(description='A running series, e.g. "The Peninsula".')
+class Series(Term):
+    kind = Kind.SERIES
+
+
+@strawberry.type(description="A keyword.")
+class Tag(Term):
+    kind = Kind.TAG

@@ -1,0 +1,81 @@
+"""GraphQL tests build the content they need inside the test's transaction (as REST's do),
+or read the shared read-only site."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from tests.content import Content
+
+ENDPOINT = "/graphql"
+
+
+@pytest.fixture
+def content(session: AsyncSession) -> Content:
+    return Content(session)
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+class CountStatements(Protocol):
+    def __call__(self) -> Any: ...
+
+
+@pytest.fixture
+def count_statements(test_engine: AsyncEngine) -> CountStatements:
+    """`with count_statements() as counter:` counts the SQL statements sent meanwhile."""
+
+    @contextmanager
+    def counting() -> Iterator[StatementCounter]:
+        counter = StatementCounter()
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                counter.statements.append(statement)
+
+        event.listen(test_engine.sync_engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(test_engine.sync_engine, "before_cursor_execute", record)
+
+    return counting
+
+
+async def execute(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """POST a query; the answer's JSON, which must be 200."""
+    response = await client.post(ENDPOINT, json={"query": query, "variables": variables, **extra})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def data_of(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The `data` of a query that must succeed."""
+    body = await execute(client, query, variables)
+    assert "errors" not in body, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]

@@ -8,9 +8,10 @@ matched by id; a line equal to what the database holds is not written again), an
 
 import asyncio
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -37,8 +38,15 @@ from api.interchange.records import (
     RevisionRecord,
     SubscriberRecord,
 )
-from api.services.rendering import FootnoteSource, RenderedBody, check_footnotes, render_body
-from api.services.search_index import bulk_load, reindex_publications
+from api.interchange.rendering_worker import render_many
+from api.services.rendering import RenderedBody, check_footnotes
+from api.services.search_index import (
+    SearchDocument,
+    bulk_load,
+    compute_vectors,
+    write_documents_sqlite,
+    write_vectors_postgres,
+)
 from models import (
     Author,
     Category,
@@ -55,7 +63,10 @@ from models import (
     utcnow,
 )
 
-BATCH_SIZE = 500
+BATCH_SIZE = 250
+# Publication batches between validation and writing (rendering, computing search vectors),
+# so every stage has work while the database writes.
+PIPELINE_DEPTH = 3
 # A lower bound on a publication line's size, to estimate how many a file holds.
 APPROXIMATE_LINE_BYTES = 2048
 # Below this many publications, starting worker processes costs more than it saves.
@@ -104,27 +115,60 @@ async def import_directory(
         names = ", ".join(t.file_name for t in RECORD_TYPES)
         raise ImportProblem(str(directory), None, None, f"no interchange files (expected {names})")
     size = sum(path.stat().st_size for _, path in files)
+    workers = workers or os.cpu_count() or 1
     pool = _render_pool(workers) if size >= POOL_THRESHOLD_BYTES else None
-    importer = _Importer(on_progress or (lambda _n: None), pool)
     publications = directory / PublicationRecord.file_name
     expected = publications.stat().st_size // APPROXIMATE_LINE_BYTES if publications.exists() else 0
+    importer = _Importer(on_progress or (lambda _n: None), pool, workers)
     try:
-        async with engine.begin() as conn, bulk_load(conn, expected):
+        async with AsyncExitStack() as stack:
+            if engine.dialect.name == "postgresql" and publications.exists():
+                importer.vector_servers = await _vector_servers(stack, engine, workers)
+            conn = await stack.enter_async_context(engine.begin())
+            await stack.enter_async_context(bulk_load(conn, expected))
             for record_type, path in files:
                 await importer.import_file(conn, record_type, path)
             await _advance_sequences(conn)
-    except IntegrityError as exc:
+    except Exception as exc:
+        if not _refused_by_constraint(exc):
+            raise
         # Checks run before every write, so this is a rule the checks do not know of.
+        orig = getattr(exc, "orig", exc)
         raise ImportProblem(
             importer.current_file,
             importer.current_line,
             None,
-            f"the database refused the batch ending here: {type(exc.orig).__name__}",
+            f"the database refused the batch ending here: {type(orig).__name__}",
         ) from exc
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return importer.report
+
+
+def _refused_by_constraint(exc: Exception) -> bool:
+    """SQLAlchemy's IntegrityError, or asyncpg's own (SQLSTATE class 23) from a bulk path."""
+    return isinstance(exc, IntegrityError) or str(getattr(exc, "sqlstate", "")).startswith("23")
+
+
+async def _vector_servers(
+    stack: AsyncExitStack, engine: AsyncEngine, workers: int
+) -> "asyncio.Queue[Any]":
+    """PostgreSQL connections besides the import's own, one per core, on which the server
+    computes search vectors while the import's connection writes. They only compute: the
+    import's transaction stays the one place anything is written."""
+    servers: asyncio.Queue[Any] = asyncio.Queue()
+    for _ in range(workers):
+        conn = await stack.enter_async_context(engine.connect())
+        servers.put_nowait(await _driver(conn))
+    return servers
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The driver's own connection (asyncpg or aiosqlite) under SQLAlchemy's, for the bulk
+    paths SQLAlchemy has no words for (binary COPY) or that its per-row work slows."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
 
 
 def read_lines(path: Path, record_type: type[Record], on_bytes: ProgressCallback) -> Iterator[Line]:
@@ -145,43 +189,82 @@ def read_lines(path: Path, record_type: type[Record], on_bytes: ProgressCallback
                 ) from None
 
 
+@dataclass(frozen=True, slots=True)
+class _PublicationBatch:
+    """Changed publications of one batch, merged with what the database holds, and what
+    writing them needs besides: which ids exist already, and the names to index."""
+
+    lines: list[Line]
+    existing: set[int]
+    names: "_Names"
+    last_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A batch's derived data: rendered bodies, search documents, and on PostgreSQL their
+    vectors (computed by another connection)."""
+
+    rendered: list[RenderedBody]
+    documents: list[SearchDocument]
+    vectors: list[bytes] | None
+
+
 class _Importer:
-    def __init__(self, on_progress: ProgressCallback, pool: Executor | None) -> None:
+    def __init__(
+        self, on_progress: ProgressCallback, pool: Executor | None, render_workers: int
+    ) -> None:
         self.on_progress = on_progress
         self.pool = pool
+        self.render_workers = render_workers
         self.report = ImportReport()
         self.current_file = ""
         self.current_line: int | None = None
-        # Slugs of the batch still rendering: not in the database yet, but taken.
+        # PostgreSQL connections that compute search vectors (see _vector_servers).
+        self.vector_servers: asyncio.Queue[Any] | None = None
+        # Slugs of batches still in the pipeline: not in the database yet, but taken.
         self.pending_slugs: dict[str, int] = {}
 
     async def import_file(
         self, conn: AsyncConnection, record_type: type[Record], path: Path
     ) -> None:
         self.current_file = path.name
+        batches = _read_ahead(_batches(read_lines(path, record_type, self.on_progress), BATCH_SIZE))
+        if record_type is PublicationRecord:
+            await self._import_publications(conn, path.name, batches)
+            return
         writers: dict[type[Record], BatchWriter] = {
             RevisionRecord: self._write_revisions,
             SubscriberRecord: self._write_subscribers,
         }
         writer = writers.get(record_type, self._write_entities)
-        pending: asyncio.Future[list[RenderedBody]] | None = None
-        previous: list[Line] = []
-        batches = _batches(read_lines(path, record_type, self.on_progress), BATCH_SIZE)
-        async for batch in _read_ahead(batches):
-            self.current_line = batch[-1].number
-            self.report.read[path.stem] += len(batch)
-            _reject_repeated_ids(path.name, batch)
-            # Publications pipeline: this batch renders in workers while the last one writes.
-            if record_type is PublicationRecord:
-                changed = await self._changed_publications(conn, path.name, batch)
-                future = self._render(changed)
-                if pending is not None:
-                    await self._write_publications(conn, previous, await pending)
-                pending, previous = future, changed
-            else:
-                await writer(conn, path.name, batch)
-        if pending is not None:
-            await self._write_publications(conn, previous, await pending)
+        async for batch in batches:
+            self._start_batch(path.name, batch)
+            await writer(conn, path.name, batch)
+
+    def _start_batch(self, file: str, batch: list[Line]) -> None:
+        self.current_line = batch[-1].number
+        self.report.read[file.removesuffix(".ndjson")] += len(batch)
+        _reject_repeated_ids(file, batch)
+
+    async def _import_publications(
+        self, conn: AsyncConnection, file: str, batches: AsyncIterator[list[Line]]
+    ) -> None:
+        """A pipeline: while one batch is written, the next ones render in worker processes
+        and (PostgreSQL) have their search vectors computed on other connections."""
+        in_flight: deque[tuple[_PublicationBatch, asyncio.Task[_Prepared]]] = deque()
+        try:
+            async for lines in batches:
+                self._start_batch(file, lines)
+                batch = await self._changed_publications(conn, file, lines)
+                in_flight.append((batch, asyncio.create_task(self._prepare(batch))))
+                while len(in_flight) > PIPELINE_DEPTH:
+                    await self._write_publications(conn, *await _next(in_flight))
+            while in_flight:
+                await self._write_publications(conn, *await _next(in_flight))
+        finally:
+            for _, task in in_flight:
+                task.cancel()
 
     # -- authors, categories, series, tags --------------------------------------------------
 
@@ -204,7 +287,7 @@ class _Importer:
 
     async def _changed_publications(
         self, conn: AsyncConnection, file: str, batch: list[Line]
-    ) -> list[Line]:
+    ) -> _PublicationBatch:
         for line in batch:
             record: PublicationRecord = line.record
             problems = check_footnotes(record.body_markdown, [f.number for f in record.footnotes])
@@ -216,16 +299,32 @@ class _Importer:
             for line in batch
             if _differs(line.record, existing.get(line.record.id))
         ]
+        names = _Names()
         if changed:
-            await _check_references(conn, file, changed)
+            names = await _check_references(conn, file, changed)
             await _check_unique(
                 conn, file, table_of(Publication), "slug", changed, also_taken=self.pending_slugs
             )
             await _check_previous_slugs(conn, file, changed)
-        self.pending_slugs = {line.record.slug: line.record.id for line in changed}
-        return changed
+        self.pending_slugs.update((line.record.slug, line.record.id) for line in changed)
+        return _PublicationBatch(changed, set(existing), names, batch[-1].number)
 
-    def _render(self, lines: list[Line]) -> "asyncio.Future[list[RenderedBody]]":
+    async def _prepare(self, batch: _PublicationBatch) -> _Prepared:
+        rendered = await self._render(batch.lines)
+        documents = [
+            _search_document(line.record, body, batch.names)
+            for line, body in zip(batch.lines, rendered, strict=True)
+        ]
+        vectors = None
+        if self.vector_servers is not None and documents:
+            server = await self.vector_servers.get()
+            try:
+                vectors = await compute_vectors(server, documents)
+            finally:
+                self.vector_servers.put_nowait(server)
+        return _Prepared(rendered, documents, vectors)
+
+    async def _render(self, lines: list[Line]) -> list[RenderedBody]:
         sources = [
             (
                 line.record.body_markdown,
@@ -233,40 +332,67 @@ class _Importer:
             )
             for line in lines
         ]
-        loop = asyncio.get_running_loop()
         if self.pool is None or not sources:
-            future: asyncio.Future[list[RenderedBody]] = loop.create_future()
-            future.set_result(render_many(sources))
-            return future
-        return loop.run_in_executor(self.pool, render_many, sources)
+            return render_many(sources)
+        # One chunk per worker, so a batch renders on every core.
+        size = -(-len(sources) // self.render_workers)
+        loop = asyncio.get_running_loop()
+        chunks = await asyncio.gather(
+            *(
+                loop.run_in_executor(self.pool, render_many, sources[start : start + size])
+                for start in range(0, len(sources), size)
+            )
+        )
+        return [body for chunk in chunks for body in chunk]
 
     async def _write_publications(
-        self, conn: AsyncConnection, lines: list[Line], rendered: list[RenderedBody]
+        self, conn: AsyncConnection, batch: _PublicationBatch, prepared: _Prepared
     ) -> None:
+        lines = batch.lines
+        self.current_line = batch.last_line
+        for line in lines:
+            self.pending_slugs.pop(line.record.slug, None)
         if not lines:
             return
         table = table_of(Publication)
-        ids = [line.record.id for line in lines]
         rows = [
-            _publication_row(line.record, body) for line, body in zip(lines, rendered, strict=True)
+            _publication_row(line.record, body)
+            for line, body in zip(lines, prepared.rendered, strict=True)
         ]
-        await _upsert(conn, table, rows, ["id"])
-        for model in (
-            PublicationAuthor,
-            PublicationCategory,
-            PublicationTag,
-            Footnote,
-            PublicationSlug,
-        ):
-            link_table = table_of(model)
-            await conn.execute(delete(link_table).where(link_table.c.publication_id.in_(ids)))
+        # Publications new to the database have no links, notes or index entries to replace.
+        updated = [line.record.id for line in lines if line.record.id in batch.existing]
+        await _insert(conn, Publication, [r for r in rows if r["id"] not in batch.existing])
+        await _upsert(conn, table, [r for r in rows if r["id"] in batch.existing], ["id"])
+        if updated:
+            for model in (
+                PublicationAuthor,
+                PublicationCategory,
+                PublicationTag,
+                Footnote,
+                PublicationSlug,
+            ):
+                link_table = table_of(model)
+                await conn.execute(
+                    delete(link_table).where(link_table.c.publication_id.in_(updated))
+                )
         await _insert(conn, PublicationAuthor, _link_rows(lines, "author_ids", "author_id"))
         await _insert(conn, PublicationCategory, _link_rows(lines, "category_ids", "category_id"))
         await _insert(conn, PublicationTag, _link_rows(lines, "tag_ids", "tag_id"))
         await _insert(conn, Footnote, _footnote_rows(lines))
         await _insert(conn, PublicationSlug, _previous_slug_rows(lines))
-        await reindex_publications(conn, ids)
+        await self._write_index(conn, prepared, updated)
         self.report.written["publications"] += len(rows)
+
+    async def _write_index(
+        self, conn: AsyncConnection, prepared: _Prepared, updated: list[int]
+    ) -> None:
+        driver = await _driver(conn)
+        if conn.dialect.name == "sqlite":
+            await write_documents_sqlite(driver, prepared.documents, updated)
+            return
+        assert prepared.vectors is not None
+        ids = [document.publication_id for document in prepared.documents]
+        await write_vectors_postgres(driver, ids, prepared.vectors, updated)
 
     # -- revisions and subscribers -------------------------------------------------------
 
@@ -305,19 +431,9 @@ class _Importer:
         self.report.written["subscribers"] += len(rows)
 
 
-def render_many(sources: Sequence[tuple[str, list[tuple[int, str]]]]) -> list[RenderedBody]:
-    """Render bodies; runs in a worker process, so it takes and returns plain data."""
-    return [
-        render_body(body, [FootnoteSource(number, text) for number, text in notes])
-        for body, notes in sources
-    ]
-
-
-def _render_pool(workers: int | None) -> Executor:
+def _render_pool(workers: int) -> Executor:
     # forkserver: workers start from a clean process, not a fork of our event loop's threads.
-    return ProcessPoolExecutor(
-        max_workers=workers or os.cpu_count() or 1, mp_context=get_context("forkserver")
-    )
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
 
 
 async def _read_ahead(batches: Iterator[list[Line]], depth: int = 2) -> AsyncIterator[list[Line]]:
@@ -341,6 +457,13 @@ async def _read_ahead(batches: Iterator[list[Line]], depth: int = 2) -> AsyncIte
             yield item
     finally:
         producer.cancel()
+
+
+async def _next(
+    in_flight: "deque[tuple[_PublicationBatch, asyncio.Task[_Prepared]]]",
+) -> tuple[_PublicationBatch, _Prepared]:
+    batch, task = in_flight.popleft()
+    return batch, await task
 
 
 def _batches(lines: Iterator[Line], size: int) -> Iterator[list[Line]]:
@@ -480,20 +603,54 @@ _REFERENCES: tuple[tuple[str, Any, str], ...] = (
 )
 
 
-async def _check_references(conn: AsyncConnection, file: str, lines: list[Line]) -> None:
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """Names of the authors, categories and series a batch refers to, for the search index."""
+
+    authors: dict[int, str] = field(default_factory=dict)
+    categories: dict[int, str] = field(default_factory=dict)
+    series: dict[int, str] = field(default_factory=dict)
+
+
+async def _check_references(conn: AsyncConnection, file: str, lines: list[Line]) -> _Names:
     """Every id a publication refers to exists, so the message can name the field."""
+    names = _Names()
+    indexed = {
+        "author_ids": names.authors,
+        "category_ids": names.categories,
+        "series_id": names.series,
+    }
     for field_name, model, kind in _REFERENCES:
         wanted = {target for line in lines for _, target in _references(line, field_name)}
         if not wanted:
             continue
         table = table_of(model)
-        found = set(
-            (await conn.execute(select(table.c.id).where(table.c.id.in_(wanted)))).scalars()
-        )
+        rows = await conn.execute(select(table.c.id, table.c.name).where(table.c.id.in_(wanted)))
+        found: dict[int, str] = {row[0]: row[1] for row in rows}
         for line in lines:
             for where, target in _references(line, field_name):
                 if target not in found:
                     raise ImportProblem(file, line.number, where, f"no {kind} with id {target}")
+        if field_name in indexed:
+            indexed[field_name].update(found)
+    return names
+
+
+def _search_document(
+    record: PublicationRecord, body: RenderedBody, names: _Names
+) -> SearchDocument:
+    series = names.series[record.series_id] if record.series_id is not None else None
+    return SearchDocument.of(
+        record.id,
+        title=record.title,
+        subtitle=record.subtitle,
+        excerpt=record.excerpt,
+        author_names=[names.authors[i] for i in record.author_ids],
+        category_names=[names.categories[i] for i in record.category_ids],
+        series_name=series,
+        body_text=body.text,
+        footnote_texts=[note.text for note in sorted(record.footnotes, key=lambda n: n.number)],
+    )
 
 
 def _references(line: Line, field_name: str) -> list[tuple[str, int]]:

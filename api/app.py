@@ -13,7 +13,6 @@ from starlette.routing import Mount, Route
 from api import feeds, sitemap
 from api.db import SessionMiddleware, create_engine, create_sessionmaker
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
-from api.graphql.app import create_graphql_app
 from api.health import healthz, readyz
 from api.logging import configure_logging
 from api.middleware import AccessLogMiddleware, HeadAsGetMiddleware
@@ -46,6 +45,8 @@ def create_app(
         max_overflow=settings.db_max_overflow,
     )
     sessionmaker = sessionmaker or create_sessionmaker(engine)
+    # Read (or, on a first development run, generate and keep) the key that signs tokens.
+    secret_key = settings.resolved_secret_key()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -61,8 +62,7 @@ def create_app(
             Route("/feeds/publications.json", feeds.json_feed),
             Route("/sitemap.xml", sitemap.index),
             Route("/sitemaps/publications-{page:int}.xml", sitemap.page, name=sitemap.PAGE_ROUTE),
-            Mount("/api/v1", app=create_rest_api(settings)),
-            Route("/graphql", create_graphql_app(settings), name="graphql"),
+            Mount("/api/v1", app=create_rest_api(settings, secret_key)),
         ],
         middleware=[
             Middleware(AccessLogMiddleware),
@@ -85,8 +85,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    # Read (or, on a first development run, generate and keep) the key that signs tokens.
-    app.state.secret_key = settings.resolved_secret_key()
+    app.state.secret_key = secret_key
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     return app

@@ -17,14 +17,16 @@ from starlette.responses import Response
 from api.errors import (
     PROBLEM_JSON,
     ApiError,
+    BadRequest,
     FieldError,
     Invalid,
+    UnsupportedMediaType,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
     problem_response,
 )
-from api.rest import directory, docs, publications, search, stats
+from api.rest import auth, directory, docs, editing, publications, search, stats
 from api.settings import Settings
 
 API_DESCRIPTION = """\
@@ -36,7 +38,7 @@ Every answer carries a strong `ETag` (send it back in `If-None-Match` for a `304
 """
 
 
-def create_rest_api(settings: Settings) -> FastAPI:
+def create_rest_api(settings: Settings, secret_key: str) -> FastAPI:
     api = FastAPI(
         title=f"{settings.site_name} content API",
         version="1",
@@ -52,7 +54,8 @@ def create_rest_api(settings: Settings) -> FastAPI:
         },
     )
     api.state.settings = settings
-    for module in (publications, search, directory, stats, docs):
+    api.state.secret_key = secret_key
+    for module in (auth, publications, editing, search, directory, stats, docs):
         api.include_router(module.router)
     api.mount("/docs/assets", docs.assets(), name="docs-assets")
     api.openapi = _problem_media_types(api)  # type: ignore[method-assign]
@@ -60,13 +63,26 @@ def create_rest_api(settings: Settings) -> FastAPI:
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> Response:
-    """Pydantic's validation errors as one 422 naming every bad parameter."""
+    """Pydantic's validation errors as one 422 naming every bad parameter or field; a body
+    that is not JSON is a 415, one that cannot be parsed a 400."""
     assert isinstance(exc, RequestValidationError)
+    if any(error["loc"][:1] == ("body",) for error in exc.errors()):
+        if not _is_json(request.headers.get("content-type")):
+            return problem_response(
+                UnsupportedMediaType("send the body as application/json"), request
+            )
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            return problem_response(BadRequest("the body is not valid JSON"), request)
     errors = [
         FieldError(_field_name(error["loc"]), error["msg"], error["type"]) for error in exc.errors()
     ]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     return problem_response(Invalid(detail, errors=errors), request)
+
+
+def _is_json(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _field_name(location: tuple[Any, ...]) -> str:

@@ -14,7 +14,9 @@ from api.services.directory import Entry, Kind
 from api.services.facets import Facets, FacetValue
 from api.services.highlights import Highlight
 from api.services.rendering import reading_time_minutes
+from api.services.revisions import RevisionSummary
 from api.settings import Settings
+from models import Revision
 
 Json = dict[str, Any]
 API_PREFIX = "/api/v1"
@@ -75,6 +77,34 @@ def publication_detail(row: AnyRow, related: Related, settings: Settings) -> Jso
     body["footnotes"] = [_footnote(f) for f in related.footnotes.get(row.id, ())]
     body["version"] = row.version
     return body
+
+
+def editor_detail(row: AnyRow, related: Related, settings: Settings) -> Json:
+    body = publication_detail(row, related, settings)
+    body["status"] = row.status
+    body["body_markdown"] = row.body_markdown
+    body["editorial_notes"] = row.editorial_notes
+    body["created_at"] = row.created_at
+    return body
+
+
+def revision_summary(item: RevisionSummary) -> Json:
+    return {
+        "number": item.number,
+        "version": item.version,
+        "created_at": item.created_at,
+        "created_by": item.created_by,
+    }
+
+
+def revision_detail(revision: Revision) -> Json:
+    return {
+        "number": revision.number,
+        "version": revision.publication_version,
+        "created_at": revision.created_at,
+        "created_by": None,
+        "snapshot": revision.snapshot,
+    }
 
 
 def search_hit(

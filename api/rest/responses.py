@@ -11,3 +11,14 @@ INVALID: ProblemResponses = {
     422: {"model": Problem, "description": "A parameter is out of range or malformed; "
           "`errors` names it."},
 }  # fmt: skip
+UNAUTHENTICATED: ProblemResponses = {
+    401: {"model": Problem, "description": "No token, or a token that is not valid."},
+}
+FORBIDDEN: ProblemResponses = {
+    403: {"model": Problem, "description": "The role does not allow it."}
+}
+CONFLICT: ProblemResponses = {409: {"model": Problem, "description": "The slug is taken."}}
+STALE: ProblemResponses = {
+    412: {"model": Problem, "description": "`If-Match` names an old version: fetch it again."},
+    428: {"model": Problem, "description": "`If-Match` is missing."},
+}

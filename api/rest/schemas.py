@@ -92,6 +92,37 @@ class Publication(PublicationSummary):
     version: int
 
 
+class EditorPublication(Publication):
+    """A publication as its editors see it: any status, with its Markdown and notes."""
+
+    published_at: datetime | None  # type: ignore[assignment]
+    status: str = Field(description="`draft`, `scheduled`, `published` or `archived`.")
+    body_markdown: str
+    editorial_notes: str | None
+    created_at: datetime
+
+
+class RevisionSummary(Shape):
+    number: int
+    version: int = Field(description="The publication's version this revision saved.")
+    created_at: datetime
+    created_by: str | None
+
+
+class RevisionDetail(RevisionSummary):
+    snapshot: dict[str, Any] = Field(
+        description="The editable state: fields, footnotes, links by slug, status."
+    )
+
+
+class RevisionList(BaseModel):
+    data: list[RevisionSummary]
+
+
+class RevisionResponse(BaseModel):
+    data: RevisionDetail
+
+
 class Links(Shape):
     publications: str = Field(description="This entry's publications, newest first.")
 

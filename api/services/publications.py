@@ -256,3 +256,11 @@ def _aware(value: datetime) -> datetime:
 
 def _dialect(db: AsyncSession) -> str:
     return db.get_bind().dialect.name
+
+
+EDITOR_COLUMNS = (*DETAIL_COLUMNS, P.status, P.body_markdown, P.editorial_notes, P.created_at)
+
+
+async def editor_row(db: AsyncSession, publication_id: int) -> AnyRow | None:
+    """A publication whatever its status, with what only editors see. Never for the public."""
+    return (await db.execute(select(*EDITOR_COLUMNS).where(P.id == publication_id))).first()

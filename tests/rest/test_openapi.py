@@ -68,7 +68,7 @@ def test_every_get_operation_conforms(live_site: str) -> None:
 
         conforms()
         tested.append(operation.label)
-    assert len(tested) == len(READ_PATHS), tested
+    assert {f"GET {path}" for path in READ_PATHS} <= set(tested), tested
 
 
 async def test_document_is_valid_openapi_3_1(site_client: httpx.AsyncClient) -> None:

@@ -1,0 +1,66 @@
+"""Authentication for the editor API: `POST /auth/token`, and the dependencies that turn an
+`Authorization: Bearer …` header into a principal."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.errors import Unauthenticated
+from api.rest.dependencies import Db
+from api.rest.responses import INVALID, UNAUTHENTICATED
+from api.services.auth import Principal, authenticate, issue_access_token, login
+
+router = APIRouter(tags=["auth"])
+
+
+class Credentials(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1000)
+
+
+class TokenGrant(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 -- the OAuth 2 token type, not a secret
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+async def optional_principal(request: Request, db: Db) -> Principal | None:
+    """The caller when a token is sent; a bad token is a 401, never silently anonymous."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    return await authenticate(db, header, request.app.state.secret_key)
+
+
+async def required_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthenticated("this needs Authorization: Bearer <token>")
+    return principal
+
+
+Editor = Annotated[Principal, Depends(required_principal)]
+MaybeEditor = Annotated[Principal | None, Depends(optional_principal)]
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenGrant,
+    responses={**UNAUTHENTICATED, **INVALID},
+    summary="Exchange an email and password for a short-lived access token",
+)
+async def issue_token(request: Request, credentials: Credentials, db: Db) -> TokenGrant:
+    user = await login(db, credentials.email, credentials.password)
+    grant = issue_access_token(user, request.app.state.secret_key)
+    await db.commit()
+    return TokenGrant(access_token=grant.token, expires_in=grant.expires_in)
+
+
+def private(response: Response) -> Response:
+    """Answers that depend on who asks are never stored by a shared cache."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

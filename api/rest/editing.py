@@ -1,0 +1,246 @@
+"""The editor API for publications: create, update, delete, the workflow, revisions.
+
+Every answer here depends on who asks, so it is `Cache-Control: private, no-store`, and its
+`ETag` is the publication's `version` in quotes: the value `If-Match` must carry.
+"""
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Body, Header, Path
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.caching import JSON
+from api.errors import NotFound, PreconditionFailed, PreconditionRequired
+from api.rest.auth import Editor, private
+from api.rest.dependencies import CurrentSettings, Db
+from api.rest.presenters import Related, editor_detail, revision_detail, revision_summary
+from api.rest.responses import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, STALE, UNAUTHENTICATED
+from api.rest.schemas import EditorPublication, RevisionList, RevisionResponse, Single
+from api.services import publishing, revisions
+from api.services.publication_input import PublicationCreate, PublicationPatch, PublishInput
+from api.services.publications import editor_row
+from api.settings import Settings
+from models import Publication
+
+router = APIRouter(tags=["editing"])
+
+IdOrSlug = Annotated[str, Path(description="The id, the slug, or a former slug.")]
+IfMatch = Annotated[
+    str | None,
+    Header(description='The version the change is based on, in quotes: `"3"`.'),
+]
+WRITE_ERRORS = {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}
+
+
+def expected_version(if_match: str | None, current: int, *, required: bool = True) -> int | None:
+    """`If-Match: "<version>"` (or `*`): missing is 428 where required, stale is 412."""
+    if if_match is None:
+        if required:
+            raise PreconditionRequired('send If-Match: "<version>" with the version you edited')
+        return None
+    value = if_match.strip()
+    if value == "*":
+        return current
+    try:
+        return int(value.strip('"'))
+    except ValueError:
+        raise PreconditionFailed(f"If-Match {value!r} names no version") from None
+
+
+async def editor_answer(
+    db: Db, publication: Publication, settings: Settings, status_code: int = 200
+) -> Response:
+    assert publication.id is not None
+    row = await editor_row(db, publication.id)
+    assert row is not None
+    related = await Related.load(db, [row], footnotes=True)
+    body = orjson.dumps({"data": editor_detail(row, related, settings)})
+    response = Response(body, status_code=status_code, media_type=JSON)
+    response.headers["ETag"] = f'"{row.version}"'
+    return private(response)
+
+
+@router.post(
+    "/publications",
+    status_code=201,
+    response_model=Single[EditorPublication],
+    responses={**UNAUTHENTICATED, **INVALID, **CONFLICT},
+    summary="Create a draft",
+)
+async def create(
+    request: Request, data: PublicationCreate, principal: Editor, db: Db, settings: CurrentSettings
+) -> Response:
+    publication = await publishing.create_publication(db, principal, data)
+    await db.commit()
+    response = await editor_answer(db, publication, settings, status_code=201)
+    response.headers["Location"] = f"{request.url.path}/{publication.id}"
+    return response
+
+
+@router.patch(
+    "/publications/{id_or_slug}",
+    response_model=Single[EditorPublication],
+    responses={**WRITE_ERRORS, **INVALID, **CONFLICT, **STALE},
+    summary="Change the fields given; If-Match required",
+)
+async def patch(
+    id_or_slug: IdOrSlug,
+    data: PublicationPatch,
+    principal: Editor,
+    db: Db,
+    settings: CurrentSettings,
+    if_match: IfMatch = None,
+) -> Response:
+    publication = await publishing.find_for_editing(db, id_or_slug)
+    publishing.ensure_may_edit(principal, publication)
+    version = expected_version(if_match, publication.version)
+    assert version is not None
+    await publishing.update_publication(db, principal, publication, version, data)
+    await db.commit()
+    return await editor_answer(db, publication, settings)
+
+
+@router.delete(
+    "/publications/{id_or_slug}",
+    status_code=204,
+    responses={**WRITE_ERRORS, **STALE},
+    summary="Delete; If-Match required",
+)
+async def remove(
+    id_or_slug: IdOrSlug, principal: Editor, db: Db, if_match: IfMatch = None
+) -> Response:
+    publication = await publishing.find_for_editing(db, id_or_slug)
+    publishing.ensure_may_edit(principal, publication)
+    version = expected_version(if_match, publication.version)
+    assert version is not None
+    await publishing.delete_publication(db, principal, publication, version)
+    await db.commit()
+    return private(Response(status_code=204))
+
+
+@router.post(
+    "/publications/{id_or_slug}/publish",
+    response_model=Single[EditorPublication],
+    responses={**WRITE_ERRORS, **INVALID, **STALE},
+    summary="Publish now, or schedule with a future `at`",
+)
+async def publish(
+    id_or_slug: IdOrSlug,
+    principal: Editor,
+    db: Db,
+    settings: CurrentSettings,
+    data: Annotated[PublishInput | None, Body()] = None,
+    if_match: IfMatch = None,
+) -> Response:
+    publication = await publishing.find_for_editing(db, id_or_slug)
+    version = expected_version(if_match, publication.version, required=False)
+    await publishing.publish_publication(
+        db, principal, publication, version, data or PublishInput()
+    )
+    await db.commit()
+    return await editor_answer(db, publication, settings)
+
+
+@router.post(
+    "/publications/{id_or_slug}/unpublish",
+    response_model=Single[EditorPublication],
+    responses={**WRITE_ERRORS, **STALE},
+    summary="Back to draft",
+)
+async def unpublish(
+    id_or_slug: IdOrSlug,
+    principal: Editor,
+    db: Db,
+    settings: CurrentSettings,
+    if_match: IfMatch = None,
+) -> Response:
+    publication = await publishing.find_for_editing(db, id_or_slug)
+    version = expected_version(if_match, publication.version, required=False)
+    await publishing.unpublish_publication(db, principal, publication, version)
+    await db.commit()
+    return await editor_answer(db, publication, settings)
+
+
+@router.post(
+    "/publications/{id_or_slug}/archive",
+    response_model=Single[EditorPublication],
+    responses={**WRITE_ERRORS, **STALE},
+    summary="Archive: off every public surface, kept for the record",
+)
+async def archive(
+    id_or_slug: IdOrSlug,
+    principal: Editor,
+    db: Db,
+    settings: CurrentSettings,
+    if_match: IfMatch = None,
+) -> Response:
+    publication = await publishing.find_for_editing(db, id_or_slug)
+    version = expected_version(if_match, publication.version, required=False)
+    await publishing.archive_publication(db, principal, publication, version)
+    await db.commit()
+    return await editor_answer(db, publication, settings)
+
+
+@router.get(
+    "/publications/{id_or_slug}/revisions",
+    response_model=RevisionList,
+    responses=WRITE_ERRORS,
+    summary="Every saved state, newest first",
+)
+async def list_revisions(id_or_slug: IdOrSlug, principal: Editor, db: Db) -> Response:
+    publication = await publishing.find_for_editing(db, id_or_slug)
+    publishing.ensure_may_edit(principal, publication)
+    assert publication.id is not None
+    items = await revisions.list_revisions(db, publication.id)
+    body = {"data": [revision_summary(item) for item in items]}
+    return private(Response(orjson.dumps(body), media_type=JSON))
+
+
+@router.get(
+    "/publications/{id_or_slug}/revisions/{number}",
+    response_model=RevisionResponse,
+    responses=WRITE_ERRORS,
+    summary="One saved state, whole",
+)
+async def read_revision(id_or_slug: IdOrSlug, number: int, principal: Editor, db: Db) -> Response:
+    publication = await publishing.find_for_editing(db, id_or_slug)
+    publishing.ensure_may_edit(principal, publication)
+    assert publication.id is not None
+    revision = await revisions.get_revision(db, publication.id, number)
+    return private(Response(orjson.dumps({"data": revision_detail(revision)}), media_type=JSON))
+
+
+@router.post(
+    "/publications/{id_or_slug}/revisions/{number}/restore",
+    response_model=Single[EditorPublication],
+    responses={**WRITE_ERRORS, **STALE, **CONFLICT, **INVALID},
+    summary="Make an earlier state current again (a new revision)",
+)
+async def restore(
+    id_or_slug: IdOrSlug,
+    number: int,
+    principal: Editor,
+    db: Db,
+    settings: CurrentSettings,
+    if_match: IfMatch = None,
+) -> Response:
+    publication = await publishing.find_for_editing(db, id_or_slug)
+    publishing.ensure_may_edit(principal, publication)
+    assert publication.id is not None
+    revision = await revisions.get_revision(db, publication.id, number)
+    version = expected_version(if_match, publication.version, required=False)
+    patch = _patch_from(revisions.restorable(revision.snapshot))
+    await publishing.update_publication(
+        db, principal, publication, version or publication.version, patch
+    )
+    await db.commit()
+    return await editor_answer(db, publication, settings)
+
+
+def _patch_from(state: dict[str, Any]) -> PublicationPatch:
+    try:
+        return PublicationPatch.model_validate(state)
+    except Exception as error:  # an old snapshot no longer valid under today's rules
+        raise NotFound(f"this revision cannot be restored: {error}") from None

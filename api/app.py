@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 from api import feeds, sitemap
 from api.db import SessionMiddleware, create_engine, create_sessionmaker
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
+from api.graphql.app import create_graphql_app
 from api.health import healthz, readyz
 from api.logging import configure_logging
 from api.middleware import AccessLogMiddleware, HeadAsGetMiddleware
@@ -63,6 +64,7 @@ def create_app(
             Route("/sitemap.xml", sitemap.index),
             Route("/sitemaps/publications-{page:int}.xml", sitemap.page, name=sitemap.PAGE_ROUTE),
             Mount("/api/v1", app=create_rest_api(settings, secret_key)),
+            Route("/graphql", create_graphql_app(settings), name="graphql"),
         ],
         middleware=[
             Middleware(AccessLogMiddleware),

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 
 from graphql import GraphQLError
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from api.errors import ApiError
@@ -58,6 +59,10 @@ class ErrorCodes(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         yield
+        for error in self.execution_context.pre_execution_errors or ():
+            # graphql-core's own budget for the work a document may cost its validator.
+            if isinstance(error, ValidationAbortedError):
+                with_code(error, Code.QUERY_TOO_COMPLEX)
         self._code_pre_execution(Code.GRAPHQL_VALIDATION_FAILED)
 
     def on_operation(self) -> Iterator[None]:
@@ -78,12 +83,17 @@ def _code_execution_error(error: GraphQLError, *, data_is_null: bool) -> None:
         with_code(error, original.code, field)
     elif code_of(error) is not None:
         return
-    elif original is None and error.path is None and data_is_null:
+    elif error.path is None and data_is_null and not _is_exception(original):
         # Raised by graphql-core before any resolver ran: variables that do not match their
         # declared types.
         with_code(error, Code.BAD_USER_INPUT)
     else:
         with_code(error, Code.INTERNAL_SERVER_ERROR)
+
+
+def _is_exception(original: Exception | None) -> bool:
+    """An exception of Python's or a driver's, rather than one GraphQL raised on purpose."""
+    return original is not None and not isinstance(original, GraphQLError)
 
 
 class MaskUnexpectedErrors(MaskErrors):
@@ -101,4 +111,4 @@ def is_worth_logging(error: GraphQLError) -> bool:
     """Only a bug or an outage deserves a traceback in the log, not a client's mistake.
     (Called before ErrorCodes has run, so it looks at the original exception.)"""
     original = error.original_error
-    return original is not None and not isinstance(original, (ApiError, GraphQLError))
+    return _is_exception(original) and not isinstance(original, ApiError)

@@ -1,15 +1,19 @@
 """GraphQL tests build the content they need inside the test's transaction (as REST's do),
 or read the shared read-only site."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 import pytest
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
+from api.app import create_app
+from api.settings import Settings
 from tests.content import Content
 
 ENDPOINT = "/graphql"
@@ -79,3 +83,25 @@ async def data_of(
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+class GraphQLSettings(Settings):
+    """The settings the GraphQL API reads, declared as api/settings.py will declare them."""
+
+    graphql_introspection: bool | None = None
+    graphql_graphiql: bool | None = None
+    graphql_allow_list: bool = False
+    graphql_persisted_documents: Path | None = None
+
+
+@pytest.fixture
+def app_with(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Callable[..., Starlette]:
+    """An app on the test's transaction, with some settings changed."""
+
+    def build(**overrides: Any) -> Starlette:
+        values = {**settings.model_dump(), **overrides}
+        return create_app(GraphQLSettings(**values), sessionmaker=sessionmaker)
+
+    return build

@@ -1,0 +1,302 @@
+"""`publications` and `publication`: relations through loaders, cursors, pages, filters,
+orders, old slugs, and the statement count that does not grow with the page."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from models import PublicationStatus
+from tests.content import Content
+from tests.graphql.conftest import CountStatements, data_of, error_codes, execute
+
+EVERYTHING = """
+query Page($first: Int) {
+  publications(first: $first) {
+    totalCount
+    edges { cursor node {
+      id databaseId slug title subtitle excerpt url publishedAt updatedAt
+      bodyHtml bodyText wordCount readingTimeMinutes version
+      authors { id name bio publicationCount }
+      categories { slug publicationCount }
+      tags { slug publicationCount }
+      series { slug publicationCount }
+      footnotes { number text url citation { author title } }
+      featuredImage { url credit license }
+    } }
+  }
+}
+"""
+
+
+async def slugs(client: httpx.AsyncClient, arguments: str) -> list[str]:
+    data = await data_of(client, f"{{ publications({arguments}) {{ nodes {{ slug }} }} }}")
+    return [node["slug"] for node in data["publications"]["nodes"]]
+
+
+class TestRelations:
+    async def test_a_page_of_100_costs_the_statements_of_a_page_of_1(
+        self, client: httpx.AsyncClient, content: Content, count_statements: CountStatements
+    ) -> None:
+        authors = [await content.author(f"Author {n}", bio="Bio.") for n in range(3)]
+        categories = [await content.category(f"Category {n}") for n in range(3)]
+        tags = [await content.tag(f"Tag {n}") for n in range(3)]
+        series = [await content.series(f"Series {n}") for n in range(2)]
+        for n in range(100):
+            await content.publication(
+                f"P {n}",
+                body="A claim.[^1] Another.[^2]",
+                footnotes=["One.", "Two."],
+                authors=authors[: n % 3 + 1],
+                categories=categories[: n % 2 + 1],
+                tags=tags[n % 3 :],
+                series=series[n % 2],
+                image_url="https://img.example.org/x.jpg",
+                image_credit="Photo",
+            )
+
+        counts = {}
+        for first in (1, 100):
+            with count_statements() as counter:
+                data = await data_of(client, EVERYTHING, {"first": first})
+            edges = data["publications"]["edges"]
+            assert len(edges) == first
+            assert all(edge["node"]["footnotes"][1]["text"] == "Two." for edge in edges)
+            assert all(edge["node"]["series"]["publicationCount"] == 50 for edge in edges)
+            counts[first] = counter.count
+        assert counts[1] == counts[100]
+        # The page, its total, bodies, and one statement per relation and per count.
+        assert counts[100] <= 12
+
+    async def test_the_whole_publication(self, client: httpx.AsyncClient, content: Content) -> None:
+        author = await content.author("Juni Kim", job_title="Program Manager", bio="Juni …")
+        category = await content.category("Inter-Korean")
+        series = await content.series("The Peninsula")
+        await content.publication(
+            "Can Mongolia Help?",
+            body="Claim one.[^1]\n\n<script>alert(1)</script>",
+            footnotes=["First source."],
+            authors=[author],
+            categories=[category],
+            series=series,
+            image_credit="Photo from Francisco Anzola's photostream on flickr",
+            image_license="Creative Commons",
+        )
+        data = await data_of(
+            client,
+            """{ publication(slug: "can-mongolia-help") {
+              title url bodyHtml bodyText wordCount readingTimeMinutes version
+              authors { slug jobTitle bio } categories { name } series { name } tags { name }
+              footnotes { number text } featuredImage { url credit license }
+            } }""",
+        )
+        publication = data["publication"]
+        assert publication["url"] == "https://example.org/publications/can-mongolia-help"
+        assert 'href="#fn-1"' in publication["bodyHtml"]
+        assert "<script" not in publication["bodyHtml"]
+        assert publication["bodyText"].startswith("Claim one.")
+        assert publication["readingTimeMinutes"] == 1
+        assert publication["version"] == 1
+        assert publication["authors"] == [
+            {"slug": "juni-kim", "jobTitle": "Program Manager", "bio": "Juni …"}
+        ]
+        assert publication["series"] == {"name": "The Peninsula"}
+        assert publication["tags"] == []
+        assert publication["footnotes"] == [{"number": 1, "text": "First source."}]
+        assert publication["featuredImage"] == {
+            "url": None,
+            "credit": "Photo from Francisco Anzola's photostream on flickr",
+            "license": "Creative Commons",
+        }
+
+
+class TestLookup:
+    async def test_an_old_slug_gives_the_publication_with_its_current_slug(
+        self, client: httpx.AsyncClient, content: Content
+    ) -> None:
+        await content.publication("Renamed", slug="new-name", previous_slugs=["old-name"])
+        data = await data_of(client, '{ publication(slug: "old-name") { slug title } }')
+        assert data["publication"] == {"slug": "new-name", "title": "Renamed"}
+
+    async def test_by_database_id_and_global_id(
+        self, client: httpx.AsyncClient, content: Content
+    ) -> None:
+        publication = await content.publication("First")
+        by_database = await data_of(
+            client, f'{{ publication(databaseId: "{publication.id}") {{ id slug }} }}'
+        )
+        global_id = by_database["publication"]["id"]
+        by_global = await data_of(client, f'{{ publication(id: "{global_id}") {{ id slug }} }}')
+        assert by_global == by_database
+
+    @pytest.mark.parametrize(
+        "reference", ["draft", "draft-old", "scheduled", "archived", "missing"]
+    )
+    async def test_what_is_not_visible_is_not_found(
+        self, client: httpx.AsyncClient, content: Content, reference: str
+    ) -> None:
+        await content.publication(
+            "Draft", status=PublicationStatus.DRAFT, previous_slugs=["draft-old"]
+        )
+        await content.publication(
+            "Scheduled",
+            status=PublicationStatus.SCHEDULED,
+            published_at=datetime(2100, 1, 1, tzinfo=UTC),
+        )
+        await content.publication("Archived", status=PublicationStatus.ARCHIVED)
+        body = await execute(client, f'{{ publication(slug: "{reference}") {{ id }} }}')
+        assert body["data"] == {"publication": None}
+        assert error_codes(body) == ["NOT_FOUND"]
+        assert body["errors"][0]["path"] == ["publication"]
+
+    @pytest.mark.parametrize(
+        "arguments",
+        ["", 'slug: "a", databaseId: "1"', 'id: "not-an-id"', 'id: "QXV0aG9yOjE="'],
+    )
+    async def test_arguments_that_cannot_name_one_publication(
+        self, client: httpx.AsyncClient, arguments: str
+    ) -> None:
+        selection = f"({arguments})" if arguments else ""
+        body = await execute(client, f"{{ publication{selection} {{ id }} }}")
+        assert error_codes(body) == ["BAD_USER_INPUT"]
+        assert body["errors"][0]["extensions"]["field"] in {"slug", "databaseId", "id"}
+
+
+class TestPaging:
+    @pytest.fixture
+    async def seven(self, content: Content) -> list[str]:
+        """Seven publications with the same moment and title: only ids can order them."""
+        same = datetime(2024, 1, 1, tzinfo=UTC)
+        for n in range(7):
+            await content.publication("Same", slug=f"same-{n}", published_at=same)
+        return [f"same-{n}" for n in range(7)]
+
+    @pytest.mark.parametrize("order", ["PUBLISHED_AT_DESC", "PUBLISHED_AT_ASC", "TITLE_ASC"])
+    async def test_cursors_walk_every_publication_once_both_ways(
+        self, client: httpx.AsyncClient, seven: list[str], order: str
+    ) -> None:
+        query = """query Walk($first: Int, $after: String, $last: Int, $before: String,
+                              $order: PublicationOrder) {
+          publications(first: $first, after: $after, last: $last, before: $before,
+                        orderBy: $order) {
+            totalCount pageCount edges { cursor node { slug } }
+            pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          } }"""
+        forwards: list[str] = []
+        variables: dict[str, Any] = {"first": 3, "order": order}
+        while True:
+            page = (await data_of(client, query, variables))["publications"]
+            assert page["totalCount"] == 7
+            assert page["pageCount"] == 3
+            forwards += [edge["node"]["slug"] for edge in page["edges"]]
+            assert page["pageInfo"]["hasPreviousPage"] is (len(forwards) > 3)
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            variables["after"] = page["pageInfo"]["endCursor"]
+        backwards: list[str] = []
+        variables = {"last": 3, "order": order}
+        while True:
+            page = (await data_of(client, query, variables))["publications"]
+            backwards = [edge["node"]["slug"] for edge in page["edges"]] + backwards
+            if not page["pageInfo"]["hasPreviousPage"]:
+                break
+            variables["before"] = page["pageInfo"]["startCursor"]
+        assert sorted(forwards) == seven
+        assert backwards == forwards
+
+    async def test_page_numbers(self, client: httpx.AsyncClient, seven: list[str]) -> None:
+        query = "query($page: Int) { publications(first: 3, page: $page, orderBy: PUBLISHED_AT_ASC)"
+        query += " { pageCount nodes { slug } pageInfo { hasNextPage hasPreviousPage } } }"
+        pages = [(await data_of(client, query, {"page": n}))["publications"] for n in (1, 2, 3, 4)]
+        assert [p["pageCount"] for p in pages] == [3, 3, 3, 3]
+        assert [node["slug"] for p in pages for node in p["nodes"]] == seven
+        assert pages[2]["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
+        assert pages[3]["nodes"] == []
+
+    async def test_first_and_last_together_take_the_end_of_the_first(
+        self, client: httpx.AsyncClient, seven: list[str]
+    ) -> None:
+        assert await slugs(client, "first: 5, last: 2, orderBy: PUBLISHED_AT_ASC") == seven[3:5]
+
+    @pytest.mark.parametrize(
+        ("arguments", "field"),
+        [
+            ("first: -1", "first"),
+            ("last: 101", "last"),
+            ("first: 101", "first"),
+            ('after: "bm9wZQ=="', "after"),
+            ('before: "%%%"', "before"),
+            ("page: 0", "page"),
+            ('page: 2, after: "bzE6MA=="', "page"),
+            ("page: 2, last: 3", "page"),
+            ('filter: {category: ["Not A Slug"]}', "filter.category"),
+            ("filter: {year: 0}", "filter.year"),
+        ],
+    )
+    async def test_bad_arguments_are_bad_user_input_naming_the_argument(
+        self, client: httpx.AsyncClient, arguments: str, field: str
+    ) -> None:
+        body = await execute(client, f"{{ publications({arguments}) {{ totalCount }} }}")
+        assert error_codes(body) == ["BAD_USER_INPUT"]
+        assert body["errors"][0]["extensions"]["field"] == field
+
+
+class TestFilters:
+    async def test_slugs_dates_and_search_combine(
+        self, client: httpx.AsyncClient, content: Content
+    ) -> None:
+        a, b = await content.author("Ann Lee"), await content.author("Bo Park")
+        trade, security = await content.category("Trade"), await content.category("Security")
+        peninsula = await content.series("The Peninsula")
+        nuclear = await content.tag("Nuclear")
+        await content.publication(
+            "One sanctions", authors=[a], categories=[trade], tags=[nuclear],
+            published_at=datetime(2017, 6, 14, 23, 59, tzinfo=UTC),
+        )  # fmt: skip
+        await content.publication(
+            "Two", authors=[b], categories=[security], series=peninsula,
+            published_at=datetime(2018, 1, 1, tzinfo=UTC),
+        )  # fmt: skip
+        await content.publication(
+            "Three", authors=[a, b], categories=[trade, security], body="On sanctions.",
+            published_at=datetime(2017, 6, 13, tzinfo=UTC),
+        )  # fmt: skip
+
+        assert await slugs(client, 'filter: {category: "trade"}') == ["one-sanctions", "three"]
+        either = 'filter: {category: ["trade", "security"]}, orderBy: TITLE_ASC'
+        assert await slugs(client, either) == ["one-sanctions", "three", "two"]
+        assert await slugs(client, 'filter: {category: "trade", author: "bo-park"}') == ["three"]
+        assert await slugs(client, 'filter: {series: "the-peninsula"}') == ["two"]
+        assert await slugs(client, 'filter: {tag: "nuclear"}') == ["one-sanctions"]
+        assert await slugs(client, "filter: {year: 2018}") == ["two"]
+        assert await slugs(
+            client, 'filter: {publishedAfter: "2017-06-14", publishedBefore: "2017-06-14"}'
+        ) == ["one-sanctions"]
+        assert await slugs(client, 'filter: {publishedBefore: "2017-06-13T00:00:00Z"}') == ["three"]
+        assert await slugs(client, 'filter: {search: "sanction"}') == ["one-sanctions", "three"]
+        assert await slugs(client, 'filter: {search: "sanctions"}, orderBy: PUBLISHED_AT_ASC') == [
+            "three", "one-sanctions",
+        ]  # fmt: skip
+        assert await slugs(client, 'filter: {author: "nobody"}') == []
+
+    async def test_an_entrys_publications_and_count(
+        self, client: httpx.AsyncClient, content: Content
+    ) -> None:
+        author = await content.author("Ann Lee")
+        for n in range(3):
+            await content.publication(f"Mine {n}", authors=[author])
+        await content.publication("Hidden", authors=[author], status=PublicationStatus.DRAFT)
+        await content.publication("Other")
+        data = await data_of(
+            client,
+            """{ author(slug: "ann-lee") { publicationCount
+                 publications(first: 2, orderBy: TITLE_ASC) {
+                   totalCount pageCount nodes { slug } } } }""",
+        )
+        assert data["author"] == {
+            "publicationCount": 3,
+            "publications": {
+                "totalCount": 3, "pageCount": 2, "nodes": [{"slug": "mine-0"}, {"slug": "mine-1"}],
+            },
+        }  # fmt: skip

@@ -38,10 +38,17 @@ class ApiError(Exception):
     code: ClassVar[str] = "BAD_REQUEST"
     slug: ClassVar[str] = "bad-request"
 
-    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+        self.headers = headers or {}
 
     @property
     def title(self) -> str:
@@ -77,6 +84,9 @@ class Invalid(ApiError):
 
 class Unauthenticated(ApiError):
     status, code, slug = 401, "UNAUTHENTICATED", "unauthenticated"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 class Forbidden(ApiError):
@@ -114,6 +124,10 @@ class PreconditionRequired(ApiError):
 class RateLimited(ApiError):
     status, code, slug = 429, "RATE_LIMITED", "rate-limited"
 
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
 
 class ServiceUnavailable(ApiError):
     status, code, slug = 503, "SERVICE_UNAVAILABLE", "service-unavailable"
@@ -128,7 +142,7 @@ def problem_response(
         orjson.dumps(body),
         status_code=body["status"],
         media_type=PROBLEM_JSON,
-        headers=headers,
+        headers={**error.headers, **(headers or {})},
     )
 
 

@@ -1,5 +1,6 @@
 """Colophon's content model. Importing this package registers every table on `metadata`."""
 
+from models.audit import AuditEvent, LoginThrottle
 from models.author import Author
 from models.base import metadata, utcnow
 from models.footnote import Footnote
@@ -18,9 +19,11 @@ from models.user import ApiToken, Role, User
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Author",
     "Category",
     "Footnote",
+    "LoginThrottle",
     "Publication",
     "PublicationAuthor",
     "PublicationCategory",

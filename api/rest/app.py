@@ -26,7 +26,16 @@ from api.errors import (
     handle_unexpected,
     problem_response,
 )
-from api.rest import auth, directory, docs, editing, publications, search, stats
+from api.rest import (
+    auth,
+    directory,
+    directory_editing,
+    docs,
+    editing,
+    publications,
+    search,
+    stats,
+)
 from api.settings import Settings
 
 API_DESCRIPTION = """\
@@ -55,7 +64,7 @@ def create_rest_api(settings: Settings, secret_key: str) -> FastAPI:
     )
     api.state.settings = settings
     api.state.secret_key = secret_key
-    for module in (auth, publications, editing, search, directory, stats, docs):
+    for module in (auth, publications, editing, search, directory, directory_editing, stats, docs):
         api.include_router(module.router)
     api.mount("/docs/assets", docs.assets(), name="docs-assets")
     api.openapi = _problem_media_types(api)  # type: ignore[method-assign]

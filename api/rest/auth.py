@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from api.errors import Unauthenticated
 from api.rest.dependencies import Db
-from api.rest.responses import INVALID, UNAUTHENTICATED
+from api.rest.responses import INVALID, RATE_LIMITED, UNAUTHENTICATED
 from api.services.auth import Principal, authenticate, issue_access_token, login
 
 router = APIRouter(tags=["auth"])
@@ -50,13 +50,18 @@ MaybeEditor = Annotated[Principal | None, Depends(optional_principal)]
 @router.post(
     "/auth/token",
     response_model=TokenGrant,
-    responses={**UNAUTHENTICATED, **INVALID},
+    responses={**UNAUTHENTICATED, **INVALID, **RATE_LIMITED},
     summary="Exchange an email and password for a short-lived access token",
 )
 async def issue_token(request: Request, credentials: Credentials, db: Db) -> TokenGrant:
-    user = await login(db, credentials.email, credentials.password)
+    """After five failed tries for an account or from a client, each further try must wait
+    twice as long as the last (2 s, 4 s, … up to an hour): `429` with `Retry-After`."""
+    client = request.client.host if request.client else None
+    user = await login(db, credentials.email, credentials.password, client)
+    await db.commit()  # failures count even though the answer is a refusal
+    if user is None:
+        raise Unauthenticated("the email or the password is wrong")
     grant = issue_access_token(user, request.app.state.secret_key)
-    await db.commit()
     return TokenGrant(access_token=grant.token, expires_in=grant.expires_in)
 
 

@@ -7,14 +7,15 @@ Every answer here depends on who asks, so it is `Cache-Control: private, no-stor
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Header, Path
+from fastapi import APIRouter, Body, Path
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.caching import JSON
-from api.errors import NotFound, PreconditionFailed, PreconditionRequired
+from api.errors import NotFound
 from api.rest.auth import Editor, private
 from api.rest.dependencies import CurrentSettings, Db
+from api.rest.preconditions import IfMatch, expected_version
 from api.rest.presenters import Related, editor_detail, revision_detail, revision_summary
 from api.rest.responses import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, STALE, UNAUTHENTICATED
 from api.rest.schemas import EditorPublication, RevisionList, RevisionResponse, Single
@@ -27,26 +28,7 @@ from models import Publication
 router = APIRouter(tags=["editing"])
 
 IdOrSlug = Annotated[str, Path(description="The id, the slug, or a former slug.")]
-IfMatch = Annotated[
-    str | None,
-    Header(description='The version the change is based on, in quotes: `"3"`.'),
-]
 WRITE_ERRORS = {**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}
-
-
-def expected_version(if_match: str | None, current: int, *, required: bool = True) -> int | None:
-    """`If-Match: "<version>"` (or `*`): missing is 428 where required, stale is 412."""
-    if if_match is None:
-        if required:
-            raise PreconditionRequired('send If-Match: "<version>" with the version you edited')
-        return None
-    value = if_match.strip()
-    if value == "*":
-        return current
-    try:
-        return int(value.strip('"'))
-    except ValueError:
-        raise PreconditionFailed(f"If-Match {value!r} names no version") from None
 
 
 async def editor_answer(

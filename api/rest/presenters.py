@@ -138,6 +138,7 @@ def entry(kind: Kind, item: Entry) -> Json:
         body["description"] = row.description
     body["publication_count"] = item.publication_count
     body["links"] = {"publications": f"{API_PREFIX}/publications?{kind.value}={row.slug}"}
+    body["version"] = row.version
     return body
 
 

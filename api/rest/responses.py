@@ -22,3 +22,6 @@ STALE: ProblemResponses = {
     412: {"model": Problem, "description": "`If-Match` names an old version: fetch it again."},
     428: {"model": Problem, "description": "`If-Match` is missing."},
 }
+RATE_LIMITED: ProblemResponses = {
+    429: {"model": Problem, "description": "Too many tries: wait `Retry-After` seconds."},
+}

@@ -135,6 +135,7 @@ class Author(Shape):
     bio: str | None
     publication_count: int = Field(description="Visible publications only.")
     links: Links
+    version: int = Field(description="Send it back in `If-Match` to change this author.")
 
 
 class Taxonomy(Shape):
@@ -146,6 +147,7 @@ class Taxonomy(Shape):
     description: str | None
     publication_count: int = Field(description="Visible publications only.")
     links: Links
+    version: int = Field(description="Send it back in `If-Match` to change it.")
 
 
 class Stats(Shape):

@@ -11,7 +11,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import Unauthenticated
+from api.errors import Invalid, Unauthenticated
+from api.services import throttle
 from api.services.accounts import TOKEN_PREFIX, hash_token, normalize_email
 from models import ApiToken, Role, User, utcnow
 
@@ -51,11 +52,15 @@ class AccessToken:
     expires_in: int
 
 
-async def login(db: AsyncSession, email: str, password: str) -> User:
-    """The user whose password this is; `Unauthenticated` for any other case, alike."""
+async def login(db: AsyncSession, email: str, password: str, client: str | None) -> User | None:
+    """The user whose password this is, or None, alike for every kind of failure; failures
+    count towards the throttle (the caller commits them even when refusing the sign-in).
+    `RateLimited` while the account or the client must wait."""
+    names = throttle.keys(email, client)
+    await throttle.check(db, names)
     try:
         address = normalize_email(email)
-    except Exception:
+    except Invalid:
         address = None
     user = None
     if address is not None:
@@ -66,10 +71,12 @@ async def login(db: AsyncSession, email: str, password: str) -> User:
         valid = stored is not None
     except (VerificationError, InvalidHashError):
         valid = False
-    if not valid or user is None:
-        raise Unauthenticated("the email or the password is wrong")
+    if not valid or user is None or stored is None:
+        await throttle.failed(db, names)
+        return None
+    await throttle.succeeded(db, email)
     user.last_login_at = utcnow()
-    if stored and _hasher.check_needs_rehash(stored):
+    if _hasher.check_needs_rehash(stored):
         user.password_hash = _hasher.hash(password)
     return user
 

@@ -53,6 +53,11 @@ def _shape(kind: Kind) -> _Shape:
     return _Shape(table=model.__table__, link=link)
 
 
+def link_column(kind: Kind) -> Column[Any]:
+    """The column that ties a publication to an entity of this kind."""
+    return _shape(kind).link
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """An author, category, series or tag, and its count of visible publications."""

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, PreconditionFailed
-from api.services import revisions
+from api.services import audit, revisions
 from api.services.auth import Principal
 from api.services.lookup import parse_reference
 from api.services.publication_input import PublicationCreate, PublicationFields, PublishInput
@@ -113,7 +113,7 @@ async def create_publication(
     assert publication.id is not None
     await _write_footnotes(db, publication.id, footnotes)
     await _write_links(db, publication.id, links)
-    await _saved(db, publication, principal)
+    await _saved(db, publication, principal, "create")
     return publication
 
 
@@ -165,7 +165,7 @@ async def update_publication(
             update(Publication).where(col(Publication.id) == publication.id).values(**values)
         )
     await db.refresh(publication)
-    await _saved(db, publication, principal)
+    await _saved(db, publication, principal, "update")
     return publication
 
 
@@ -180,6 +180,9 @@ async def delete_publication(
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise _stale(publication.version)
+    audit.record(
+        db, principal, "publication.delete", "publication", publication.id, slug=publication.slug
+    )
 
 
 async def publish_publication(
@@ -203,7 +206,9 @@ async def publish_publication(
         keep = publication.published_at is not None and publication.published_at <= now
         status = PublicationStatus.PUBLISHED
         published_at = at or (publication.published_at if keep else now)
-    return await _transition(db, principal, publication, expected_version, status, published_at)
+    return await _transition(
+        db, principal, publication, expected_version, status, published_at, action="publish"
+    )
 
 
 async def unpublish_publication(
@@ -211,8 +216,9 @@ async def unpublish_publication(
 ) -> Publication:
     ensure_may_publish(principal)
     return await _transition(
-        db, principal, publication, expected_version, PublicationStatus.DRAFT, None
-    )
+        db, principal, publication, expected_version, PublicationStatus.DRAFT, None,
+        action="unpublish",
+    )  # fmt: skip
 
 
 async def archive_publication(
@@ -220,8 +226,9 @@ async def archive_publication(
 ) -> Publication:
     ensure_may_publish(principal)
     return await _transition(
-        db, principal, publication, expected_version, PublicationStatus.ARCHIVED, None
-    )
+        db, principal, publication, expected_version, PublicationStatus.ARCHIVED, None,
+        action="archive",
+    )  # fmt: skip
 
 
 async def _transition(
@@ -231,6 +238,8 @@ async def _transition(
     expected_version: int | None,
     status: PublicationStatus,
     published_at: datetime | None,
+    *,
+    action: str,
 ) -> Publication:
     await _claim_version(db, publication, expected_version or publication.version)
     values: dict[str, Any] = {"status": status}
@@ -240,7 +249,7 @@ async def _transition(
         update(Publication).where(col(Publication.id) == publication.id).values(**values)
     )
     await db.refresh(publication)
-    await _saved(db, publication, principal, reindex=False)
+    await _saved(db, publication, principal, action, reindex=False)
     return publication
 
 
@@ -270,12 +279,22 @@ def _stale(current: int) -> PreconditionFailed:
 
 
 async def _saved(
-    db: AsyncSession, publication: Publication, principal: Principal, *, reindex: bool = True
+    db: AsyncSession,
+    publication: Publication,
+    principal: Principal,
+    action: str,
+    *,
+    reindex: bool = True,
 ) -> None:
+    """What every accepted save does, in its transaction: index, revision, audit."""
     assert publication.id is not None
     if reindex:
         await reindex_publications(db, [publication.id])
-    await revisions.record(db, publication, principal.user_id)
+    revision = await revisions.record(db, publication, principal.user_id)
+    audit.record(
+        db, principal, f"publication.{action}", "publication", publication.id,
+        slug=publication.slug, version=publication.version, revision=revision.number,
+    )  # fmt: skip
 
 
 def _check_footnotes(body: str, footnotes: Sequence[Any]) -> None:

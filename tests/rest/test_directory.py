@@ -65,6 +65,7 @@ async def test_author_shape_and_order(client: httpx.AsyncClient) -> None:
         "bio": "Juni Kim is …",
         "publication_count": 2,
         "links": {"publications": "/api/v1/publications?author=juni-kim"},
+        "version": 1,
     }
     zed = (await client.get("/api/v1/authors?page=2&per_page=1")).json()["data"][0]
     assert (zed["slug"], zed["publication_count"]) == ("zed-unpublished", 0)

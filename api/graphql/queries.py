@@ -1,5 +1,6 @@
 """The root `Query`: single lookups, lists as connections, `node`, and site counts."""
 
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import strawberry
@@ -17,7 +18,9 @@ from api.graphql.types.publication import (
     PublicationFilter,
     PublicationOrder,
     find,
+    find_hits,
 )
+from api.graphql.types.search import SearchConnection
 from api.graphql.types.stats import Stats
 from api.services import publications as service
 from api.services.directory import Entry, list_entries, site_counts
@@ -135,6 +138,26 @@ class Query:
         filters = filter.to_service() if filter is not None else service.PublicationFilter()
         request = PageRequest(first=first, after=after, last=last, before=before, page=page)
         return await find(info, filters, request, order_by)
+
+    @field(
+        description="Full-text search: best match first (or `orderBy`), with highlighted "
+        "passages and facets over every hit. `filter` narrows it as it narrows `publications`."
+    )
+    async def search(
+        self,
+        info: Info,
+        query: str,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        page: int | None = None,
+        filter: PublicationFilter | None = None,
+        order_by: PublicationOrder | None = None,
+    ) -> SearchConnection:
+        filters = filter.to_service() if filter is not None else service.PublicationFilter()
+        request = PageRequest(first=first, after=after, last=last, before=before, page=page)
+        return await find_hits(info, replace(filters, search=query), request, order_by)
 
     author = _single(Author, "An author")
     authors = _listing(Author, "Authors")

@@ -29,6 +29,10 @@ async def test_lists_searches_and_counts_show_visible_work_only(
           all: publications(first: 100) {{ totalCount edges {{ node {{ {EVERY_FIELD} }} }} }}
           mongolia: publications(first: 100, filter: {{search: "Mongolia"}}) {{
             totalCount nodes {{ slug }} }}
+          hits: search(query: "Mongolia peninsula", first: 100) {{
+            totalCount facets {{ categories {{ slug count }} authors {{ slug count }}
+                                series {{ slug count }} years {{ year count }} }}
+            nodes {{ highlight titleHighlight publication {{ slug title excerpt }} }} }}
           author(slug: "juni-kim") {{ publicationCount publications {{ totalCount }} }}
           category(slug: "inter-korean") {{ publicationCount publications {{ totalCount }} }}
           series(slug: "the-peninsula") {{ publicationCount publications {{ totalCount }} }}
@@ -40,6 +44,8 @@ async def test_lists_searches_and_counts_show_visible_work_only(
     assert data["all"]["totalCount"] == stats["publications"] == len(data["all"]["edges"])
     rest_search = (await site_client.get("/api/v1/publications?q=Mongolia")).json()["meta"]
     assert data["mongolia"]["totalCount"] == rest_search["total"]
+    rest_hits = (await site_client.get("/api/v1/search?q=Mongolia%20peninsula")).json()["meta"]
+    assert data["hits"]["totalCount"] == rest_hits["total"] > 0
     for kind, plural in (("author", "authors"), ("category", "categories"), ("series", "series")):
         slug = {"author": "juni-kim", "category": "inter-korean", "series": "the-peninsula"}[kind]
         rest = (await site_client.get(f"/api/v1/{plural}/{slug}")).json()["data"]

@@ -300,3 +300,41 @@ class TestFilters:
                 "totalCount": 3, "pageCount": 2, "nodes": [{"slug": "mine-0"}, {"slug": "mine-1"}],
             },
         }  # fmt: skip
+
+
+class TestSearch:
+    async def test_hits_highlights_and_facets(
+        self, client: httpx.AsyncClient, content: Content
+    ) -> None:
+        trade = await content.category("Trade")
+        ann = await content.author("Ann Lee")
+        await content.publication(
+            "Sanctions and trade", categories=[trade], authors=[ann],
+            published_at=datetime(2017, 6, 14, tzinfo=UTC),
+        )  # fmt: skip
+        await content.publication(
+            "Other things", body="A paragraph about sanctions policy.",
+            published_at=datetime(2018, 1, 1, tzinfo=UTC),
+        )  # fmt: skip
+        await content.publication("Secret sanctions", status=PublicationStatus.DRAFT)
+        data = await data_of(
+            client,
+            """{ search(query: "sanctions", first: 1) {
+                 totalCount pageCount
+                 facets { categories { slug name count } authors { slug count }
+                          years { year count } }
+                 edges { cursor node { highlight titleHighlight publication { slug } } }
+                 pageInfo { hasNextPage } } }""",
+        )
+        search = data["search"]
+        assert search["totalCount"] == 2
+        assert search["pageCount"] == 2
+        assert search["pageInfo"] == {"hasNextPage": True}
+        [hit] = [edge["node"] for edge in search["edges"]]
+        assert hit["publication"] == {"slug": "sanctions-and-trade"}
+        assert "<mark>" in hit["titleHighlight"]
+        assert search["facets"]["categories"] == [{"slug": "trade", "name": "Trade", "count": 1}]
+        assert search["facets"]["authors"] == [{"slug": "ann-lee", "count": 1}]
+        assert search["facets"]["years"] == [{"year": 2018, "count": 1}, {"year": 2017, "count": 1}]
+        rest = (await client.get("/api/v1/search?q=sanctions")).json()["meta"]
+        assert rest["total"] == search["totalCount"]

@@ -4,7 +4,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import strawberry
 from strawberry import relay
@@ -21,10 +21,16 @@ from api.graphql.types.image import Image
 from api.services import publications as service
 from api.services.citations import CitationFormat, CitedWork, cite
 from api.services.directory import Kind
+from api.services.facets import Facets
+from api.services.highlights import Highlight
 from api.services.rendering import reading_time_minutes
 from models.entity import SLUG_PATTERN
 
+if TYPE_CHECKING:
+    from api.graphql.types.search import SearchConnection
+
 _SLUG = re.compile(SLUG_PATTERN)
+Hit = tuple[AnyRow, Highlight | None]
 # More than a menu's worth of slugs in one filter field is not a reader's query.
 MAX_SLUGS = 50
 
@@ -269,3 +275,33 @@ async def publications_of(
 ) -> PublicationConnection:
     """The visible publications of one author, category, series or tag."""
     return await find(info, _FILTERS[kind](slug), request, order_by)
+
+
+async def find_hits(
+    info: Info,
+    filters: service.PublicationFilter,
+    request: PageRequest,
+    order_by: PublicationOrder | None,
+) -> "SearchConnection":
+    """A page of search hits with highlights, and the facets of all of them."""
+    from api.graphql.types.search import SearchConnection, SearchFacets, SearchHit
+
+    order = _ORDERS[order_by] if order_by is not None else None
+    facets = Facets()
+
+    async def fetch(offset: int, limit: int) -> tuple[list[Hit], int]:
+        nonlocal facets
+        found = await info.context.db.run(
+            service.search_publications, filters, order=order, offset=offset, limit=limit
+        )
+        facets = found.facets
+        return [(row, found.highlights.get(row.id)) for row in found.rows], found.total
+
+    hits = await paginate(request, fetch, SearchHit.from_hit, Connection[SearchHit])
+    return SearchConnection(
+        edges=hits.edges,
+        page_info=hits.page_info,
+        total_count=hits.total_count,
+        page_count=hits.page_count,
+        facets=SearchFacets.from_facets(facets),
+    )

@@ -9,7 +9,20 @@ so they are used as they are and only taught to give their errors a code.
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError, ValidationContext, ValidationRule
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    ValueNode,
+    VariableNode,
+)
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 
 from api.graphql.errors import Code, with_code
@@ -18,7 +31,8 @@ MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000
 MAX_PAGE_SIZE = 100
-MAX_OPERATIONS_PER_BATCH = 10
+# What a connection fetches when neither `first` nor `last` says (pagination's default).
+DEFAULT_PAGE_SIZE = 20
 
 
 class QueryLimits(SchemaExtension):
@@ -79,3 +93,91 @@ class _CodingContext:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
+
+
+MAX_NODES = 10_000
+# Fields that fetch a page of nodes: anywhere, and (for the lists of the directory) at the root.
+_CONNECTIONS = frozenset({"publications", "search"})
+_ROOT_CONNECTIONS = frozenset({"authors", "categories", "seriesList", "tags"})
+
+
+class NodeLimit(SchemaExtension):
+    """How many nodes an operation may fetch, its page sizes multiplied down nested
+    connections (GitHub's rule): `authors(first: 100) { publications(first: 100) }` is 10,100.
+
+    Checked when execution starts, since page sizes may come in variables.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            operations = [
+                d
+                for d in document.definitions
+                if isinstance(d, OperationDefinitionNode)
+                and (
+                    context.operation_name is None
+                    or (d.name and d.name.value == context.operation_name)
+                )
+            ]
+            counter = _NodeCounter(fragments, context.variables or {})
+            for operation in operations[:1]:
+                nodes = counter.count(operation.selection_set, 1, root=True)
+                if nodes > MAX_NODES:
+                    raise with_code(
+                        GraphQLError(
+                            f"This operation could fetch {nodes} nodes; the limit is {MAX_NODES}. "
+                            "Ask for smaller pages, or fewer nested lists."
+                        ),
+                        Code.QUERY_TOO_COMPLEX,
+                    )
+        yield
+
+
+class _NodeCounter:
+    def __init__(
+        self, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]
+    ) -> None:
+        self.fragments = fragments
+        self.variables = variables
+
+    def count(self, selection_set: SelectionSetNode | None, parents: int, *, root: bool) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if name in _CONNECTIONS or (root and name in _ROOT_CONNECTIONS):
+                    nodes = parents * self._page_size(selection)
+                    total += nodes + self.count(selection.selection_set, nodes, root=False)
+                else:
+                    total += self.count(selection.selection_set, parents, root=False)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.count(selection.selection_set, parents, root=root)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                # Validation has refused cycles and unknown fragments already.
+                if fragment is not None:
+                    total += self.count(fragment.selection_set, parents, root=root)
+        return total
+
+    def _page_size(self, field: FieldNode) -> int:
+        sizes = [
+            self._value(argument.value)
+            for argument in field.arguments or ()
+            if argument.name.value in ("first", "last")
+        ]
+        known = [size for size in sizes if isinstance(size, int)]
+        return min(known) if known else DEFAULT_PAGE_SIZE
+
+    def _value(self, value: ValueNode) -> object:
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, VariableNode):
+            return self.variables.get(value.name.value)
+        return None

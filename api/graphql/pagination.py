@@ -17,9 +17,8 @@ from strawberry.relay import PageInfo
 
 from api.errors import Invalid
 from api.graphql.fields import field
-from api.graphql.limits import MAX_PAGE_SIZE
+from api.graphql.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-DEFAULT_PAGE_SIZE = 20
 # Keeps OFFSET within a 64-bit integer on every database.
 MAX_OFFSET = 10**12
 _CURSOR_PREFIX = "o1:"

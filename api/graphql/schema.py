@@ -10,7 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.graphql.errors import ErrorCodes, MaskUnexpectedErrors, is_worth_logging
-from api.graphql.limits import QueryLimits
+from api.graphql.limits import NodeLimit, QueryLimits
 from api.graphql.queries import Query
 from api.graphql.scalars import SCALARS
 from api.graphql.types.directory import Author, Category, Series, Tag
@@ -37,7 +37,7 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> ColophonSchema:
     extensions: list[type[SchemaExtension]] = []
     if options.mask_errors:
         extensions.append(MaskUnexpectedErrors)
-    extensions += [ErrorCodes, QueryLimits]
+    extensions += [ErrorCodes, QueryLimits, NodeLimit]
     if not options.introspection:
         extensions.append(DisableIntrospection)
     return ColophonSchema(

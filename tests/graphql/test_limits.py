@@ -91,3 +91,18 @@ async def test_batching_is_off(client: httpx.AsyncClient) -> None:
     response = await client.post(ENDPOINT, json=[{"query": "{ __typename }"}] * 2)
     assert response.status_code == 400
     assert error_codes(response.json()) == ["BAD_REQUEST"]
+
+
+async def test_nodes_multiply_down_nested_connections(client: httpx.AsyncClient) -> None:
+    query = """query($outer: Int, $inner: Int) {
+      authors(first: $outer) { nodes { publications(first: $inner) { nodes { slug } } } } }"""
+    assert "errors" not in await execute(client, query, {"outer": 100, "inner": 99})
+    body = await execute(client, query, {"outer": 100, "inner": 100})
+    assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert "data" not in body
+    through_fragments = """
+      { publications(first: 100) { ...P } }
+      fragment P on PublicationConnection { nodes { authors { ...A } } }
+      fragment A on Author { publications(first: 100) { totalCount } }
+    """
+    assert error_codes(await execute(client, through_fragments)) == ["QUERY_TOO_COMPLEX"]

@@ -45,7 +45,7 @@ def _register(kind: Kind, plural: str, shape: type[BaseModel], create: Any, fiel
         request: Request,
         data: create,
         principal: Editor,
-        db: Db,  # type: ignore[valid-type]
+        db: Db,
     ) -> Response:
         row = await editing.create_entry(db, principal, kind, data)
         await db.commit()
@@ -55,7 +55,7 @@ def _register(kind: Kind, plural: str, shape: type[BaseModel], create: Any, fiel
 
     async def patch_entry(
         id_or_slug: IdOrSlug,
-        data: fields,  # type: ignore[valid-type]
+        data: fields,
         principal: Editor,
         db: Db,
         if_match: IfMatch = None,

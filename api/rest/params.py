@@ -15,7 +15,11 @@ from pydantic import (
     field_validator,
 )
 
+from api.errors import Unauthenticated
+from api.services.auth import Principal
 from api.services.publications import PublicationFilter, PublicationOrder
+from api.services.visibility import ANY_STATUS, EditorScope
+from models import PublicationStatus
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -84,8 +88,22 @@ class PublicationParams(Paging):
         default=None,
         description="`relevance` (the default with `q`) or `-published_at` (the default without).",
     )
+    status: str | None = Field(
+        default=None,
+        pattern=r"^(draft|scheduled|published|archived|any)(,(draft|scheduled|published|archived|any))*$",
+        description="Editors only (needs a token): `draft`, `scheduled`, `published`, `archived` "
+        "or `any`, several separated by commas. Without it, lists show the public set.",
+    )
 
-    def filters(self) -> PublicationFilter:
+    def filters(self, principal: Principal | None = None) -> PublicationFilter:
+        """The filter for this request; `status` applies only for a token-bearing request."""
+        scope = None
+        if self.status is not None:
+            if principal is None:
+                raise Unauthenticated("status= shows unpublished work: send a token")
+            names = set(_split(self.status))
+            statuses = ANY_STATUS if "any" in names else frozenset(map(PublicationStatus, names))
+            scope = EditorScope(statuses, None if principal.is_editor else principal.user_id)
         return PublicationFilter(
             categories=_split(self.category),
             authors=_split(self.author),
@@ -96,6 +114,7 @@ class PublicationParams(Paging):
             published_before=self.published_before,
             updated_since=self.updated_since,
             search=self.q,
+            scope=scope,
         )
 
 

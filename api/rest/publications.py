@@ -8,13 +8,16 @@ from starlette.responses import Response
 
 from api.caching import cached_json, cached_response
 from api.errors import NotFound
+from api.rest.auth import MaybeEditor, private
 from api.rest.dependencies import CurrentSettings, Db
+from api.rest.editing import editor_answer
 from api.rest.pagination import page_headers, page_meta
 from api.rest.params import PublicationParams
 from api.rest.presenters import Related, publication_detail, publication_summary
-from api.rest.responses import INVALID, NOT_FOUND
+from api.rest.responses import INVALID, NOT_FOUND, UNAUTHENTICATED
 from api.rest.schemas import Listing, Publication, PublicationSummary, Single
 from api.services.publications import Redirect, find_publications, get_publication
+from api.services.publishing import ensure_may_view, find_for_editing
 
 router = APIRouter(tags=["publications"])
 
@@ -24,7 +27,7 @@ IdOrSlug = Annotated[str, Path(description="The id, the slug, or a former slug (
 @router.get(
     "/publications",
     response_model=Listing[PublicationSummary],
-    responses=INVALID,
+    responses={**INVALID, **UNAUTHENTICATED},
     summary="List visible publications",
 )
 async def list_publications(
@@ -32,18 +35,25 @@ async def list_publications(
     params: Annotated[PublicationParams, Query()],
     db: Db,
     settings: CurrentSettings,
+    principal: MaybeEditor,
 ) -> Response:
     """Newest first, or by relevance when `q` is given. Ties are broken by id, so walking
-    every page yields each visible publication exactly once."""
+    every page yields each visible publication exactly once. With a token, `status` shows
+    unpublished work (an author sees only their own), never cached publicly."""
     page = await find_publications(
-        db, params.filters(), order=params.sort, offset=params.offset, limit=params.per_page
+        db,
+        params.filters(principal),
+        order=params.sort,
+        offset=params.offset,
+        limit=params.per_page,
     )
     related = await Related.load(db, page.rows)
     body = {
         "data": [publication_summary(row, related, settings) for row in page.rows],
         "meta": page_meta(params, page.total),
     }
-    return cached_json(request, body, headers=page_headers(request, params, page.total))
+    response = cached_json(request, body, headers=page_headers(request, params, page.total))
+    return private(response) if principal is not None else response
 
 
 @router.get(
@@ -52,12 +62,23 @@ async def list_publications(
     responses={
         301: {"description": "A former slug: `Location` names the current one."},
         **NOT_FOUND,
+        **UNAUTHENTICATED,
     },
     summary="One visible publication, whole",
 )
 async def read_publication(
-    request: Request, id_or_slug: IdOrSlug, db: Db, settings: CurrentSettings
+    request: Request,
+    id_or_slug: IdOrSlug,
+    db: Db,
+    settings: CurrentSettings,
+    principal: MaybeEditor,
 ) -> Response:
+    """With a token: the editor's view (any status the role may see, Markdown, notes), its
+    ETag the version for `If-Match`."""
+    if principal is not None:
+        publication = await find_for_editing(db, id_or_slug)
+        ensure_may_view(principal, publication)
+        return await editor_answer(db, publication, settings)
     found = await get_publication(db, id_or_slug)
     if found is None:
         raise NotFound(f"no publication {id_or_slug!r}")

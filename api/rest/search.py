@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.caching import cached_json
+from api.rest.auth import MaybeEditor, private
 from api.rest.dependencies import CurrentSettings, Db
 from api.rest.pagination import page_headers, page_meta
 from api.rest.params import SearchParams
 from api.rest.presenters import Related, facets, search_hit
-from api.rest.responses import INVALID
+from api.rest.responses import INVALID, UNAUTHENTICATED
 from api.rest.schemas import SearchResults
 from api.services.publications import search_publications
 
@@ -21,7 +22,7 @@ router = APIRouter(tags=["search"])
 @router.get(
     "/search",
     response_model=SearchResults,
-    responses=INVALID,
+    responses={**INVALID, **UNAUTHENTICATED},
     summary="Full-text search with highlights and facets",
 )
 async def search(
@@ -29,11 +30,17 @@ async def search(
     params: Annotated[SearchParams, Query()],
     db: Db,
     settings: CurrentSettings,
+    principal: MaybeEditor,
 ) -> Response:
     """By relevance (ties: newest first) unless `sort` says otherwise. The same filters as
-    `/publications` narrow the search; facets and the total cover every hit."""
+    `/publications` narrow the search; facets and the total cover every hit. Editors may
+    search unpublished work with `status` and a token."""
     results = await search_publications(
-        db, params.filters(), order=params.sort, offset=params.offset, limit=params.per_page
+        db,
+        params.filters(principal),
+        order=params.sort,
+        offset=params.offset,
+        limit=params.per_page,
     )
     related = await Related.load(db, results.rows)
     body = {
@@ -43,4 +50,5 @@ async def search(
         ],
         "meta": {**page_meta(params, results.total), "facets": facets(results.facets)},
     }
-    return cached_json(request, body, headers=page_headers(request, params, results.total))
+    response = cached_json(request, body, headers=page_headers(request, params, results.total))
+    return private(response) if principal is not None else response

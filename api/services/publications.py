@@ -19,7 +19,7 @@ from api.services.facets import Facets, count_facets
 from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
 from api.services.search import SearchQuery, matches
-from api.services.visibility import publicly_visible
+from api.services.visibility import EditorScope, publicly_visible, visible_in
 from models import (
     Author,
     Category,
@@ -64,6 +64,8 @@ class PublicationFilter:
     published_before: date | datetime | None = None
     updated_since: datetime | None = None
     search: str | None = None
+    # None: the public set. Only the editor API sets a scope, for a token-bearing request.
+    scope: EditorScope | None = None
 
     @property
     def search_query(self) -> SearchQuery | None:
@@ -199,7 +201,7 @@ def _ordered(statement: Select[Any], order: PublicationOrder) -> Select[Any]:
 
 
 def _conditions(filters: PublicationFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [publicly_visible()]
+    conditions: list[ColumnElement[bool]] = [visible_in(filters.scope)]
     if filters.categories:
         conditions.append(_linked(PublicationCategory, "category_id", Category, filters.categories))
     if filters.authors:

@@ -22,6 +22,7 @@ from api.services.publication_input import PublicationCreate, PublicationFields,
 from api.services.rendering import FootnoteSource, check_footnotes, render_body
 from api.services.search_index import reindex_publications
 from api.services.slugs import numbered, slugify
+from api.services.visibility import is_publicly_visible
 from models import (
     Author,
     Category,
@@ -74,6 +75,14 @@ def ensure_may_edit(principal: Principal, publication: Publication) -> None:
     ):
         return
     raise Forbidden("authors may change only the drafts they created")
+
+
+def ensure_may_view(principal: Principal, publication: Publication) -> None:
+    """Editors see everything; an author sees public work and their own."""
+    if principal.is_editor or publication.created_by_id == principal.user_id:
+        return
+    if not is_publicly_visible(publication):
+        raise NotFound("no such publication")  # as for the public: no hint it exists
 
 
 def ensure_may_publish(principal: Principal) -> None:

@@ -1,8 +1,10 @@
 """The one rule for what the public may see. Every public surface filters through it."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import col
 
 from models import Publication, PublicationStatus, utcnow
 
@@ -28,3 +30,26 @@ def is_publicly_visible(publication: Publication, now: datetime | None = None) -
         and publication.published_at is not None
         and publication.published_at <= (now or utcnow())
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EditorScope:
+    """What an editor asked to see instead of the public set (`status=` on a list, with a
+    token). An author's scope also names the author: they see public work and their own."""
+
+    statuses: frozenset[PublicationStatus]
+    own_work_of: int | None = None
+
+
+ANY_STATUS = frozenset(PublicationStatus)
+
+
+def visible_in(scope: EditorScope | None, now: datetime | None = None) -> ColumnElement[bool]:
+    """The public rule, or an editor's scope: the one switch between the two."""
+    if scope is None:
+        return publicly_visible(now)
+    chosen = col(Publication.status).in_(sorted(scope.statuses))
+    if scope.own_work_of is None:
+        return chosen
+    mine = col(Publication.created_by_id) == scope.own_work_of
+    return and_(chosen, or_(publicly_visible(now), mine))

@@ -1,11 +1,21 @@
 """The editor API for publications: roles, validation, versions, workflow, revisions."""
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.app import create_app
+from api.db import create_engine, create_sessionmaker
+from api.services.accounts import create_api_token
+from models import AuditEvent, Role, User
+from tests.conftest import Database, serving, settings_for
 from tests.content import Content
 
 API = "/api/v1/publications"
@@ -274,3 +284,105 @@ async def test_login_gives_a_short_lived_token(client: httpx.AsyncClient, tokens
         headers={"Authorization": f"Bearer {grant['access_token']}"},
     )
     assert response.status_code == 201
+
+
+@pytest.mark.usefixtures("taxonomy")
+async def test_editors_read_drafts_through_the_same_queries(
+    client: httpx.AsyncClient, tokens: Headers
+) -> None:
+    mine = (await create(client, tokens["author"], title="Author draft")).json()["data"]
+    theirs = (await create(client, tokens["editor"], title="Editor draft")).json()["data"]
+
+    anonymous = await client.get(f"{API}?status=draft")
+    assert anonymous.status_code == 401
+    editor_view = await client.get(f"{API}?status=draft", headers=tokens["editor"])
+    assert editor_view.status_code == 200
+    assert {p["slug"] for p in editor_view.json()["data"]} == {mine["slug"], theirs["slug"]}
+    assert editor_view.headers["cache-control"] == "private, no-store"
+    author_view = await client.get(f"{API}?status=any", headers=tokens["author"])
+    assert [p["slug"] for p in author_view.json()["data"]] == [mine["slug"]]
+    assert (await client.get(API, headers=tokens["editor"])).json()["meta"]["total"] == 0
+
+    detail = await client.get(f"{API}/{theirs['slug']}", headers=tokens["editor"])
+    assert detail.status_code == 200
+    assert detail.headers["etag"] == '"1"'
+    assert detail.headers["cache-control"] == "private, no-store"
+    assert detail.json()["data"]["editorial_notes"].startswith("[TS1]")
+    hidden = await client.get(f"{API}/{theirs['slug']}", headers=tokens["author"])
+    assert hidden.status_code == 404
+    assert (await client.get(f"{API}/{mine['slug']}", headers=tokens["author"])).status_code == 200
+
+
+@pytest.fixture
+async def live_editor(
+    fresh_database: Database, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """An app on a database of its own, each request on its own pooled connection, so
+    concurrent requests really are concurrent transactions; and an editor's header."""
+    engine = create_engine(fresh_database.url)
+    async with create_sessionmaker(engine)() as session:
+        user = User(email="e@example.org", name="E", role=Role.EDITOR)
+        session.add(user)
+        await session.flush()
+        token, _ = await create_api_token(session, user, "concurrency")
+        await session.commit()
+    await engine.dispose()
+    async with serving(create_app(settings_for(fresh_database, tmp_path))) as client:
+        yield client, {"Authorization": f"Bearer {token}"}
+
+
+async def test_concurrent_edits_never_overwrite_each_other(
+    live_editor: tuple[httpx.AsyncClient, dict[str, str]],
+) -> None:
+    client, editor = live_editor
+    tokens = {"editor": editor}
+    created = await client.post(API, json={"title": "Contested"}, headers=editor)
+    path = f"{API}/{created.json()['data']['id']}"
+    accepted: list[str] = []
+
+    async def edit(writer: int) -> None:
+        for attempt in range(6):
+            current = await client.get(path, headers=tokens["editor"])
+            title = f"Writer {writer} edit {attempt}"
+            response = await client.patch(
+                path, json={"title": title}, headers={**tokens["editor"], **if_match(current)}
+            )
+            assert response.status_code in (200, 412), response.text
+            if response.status_code == 200:
+                accepted.append(title)
+
+    await asyncio.gather(*(edit(n) for n in range(4)))
+
+    history = (await client.get(f"{path}/revisions", headers=tokens["editor"])).json()["data"]
+    titles = [
+        (await client.get(f"{path}/revisions/{r['number']}", headers=tokens["editor"])).json()[
+            "data"
+        ]["snapshot"]["title"]
+        for r in reversed(history)
+    ]
+    assert titles[0] == "Contested"
+    assert sorted(titles[1:]) == sorted(accepted)  # every accepted edit, none lost
+    final = (await client.get(path, headers=tokens["editor"])).json()["data"]
+    assert final["version"] == len(accepted) + 1
+    assert final["title"] == titles[-1]
+
+
+async def test_sign_in_is_throttled(client: httpx.AsyncClient, tokens: Headers) -> None:
+    wrong = {"email": "editor@example.org", "password": "wrong password!"}
+    statuses = [(await client.post("/api/v1/auth/token", json=wrong)).status_code for _ in range(7)]
+    assert statuses[:5] == [401] * 5
+    assert statuses[6] == 429
+    limited = await client.post(
+        "/api/v1/auth/token",
+        json={"email": "editor@example.org", "password": "correct horse battery staple"},
+    )
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+
+
+async def test_the_audit_log_records_writes(
+    client: httpx.AsyncClient, tokens: Headers, session: AsyncSession
+) -> None:
+    await client.post("/api/v1/categories", json={"name": "Audited"}, headers=tokens["editor"])
+    events = (await session.execute(select(AuditEvent))).scalars().all()
+    assert [(e.action, e.resource_type) for e in events] == [("category.create", "category")]

@@ -27,6 +27,7 @@ from api.errors import (
     problem_response,
 )
 from api.rest import (
+    admin,
     auth,
     directory,
     directory_editing,
@@ -64,7 +65,17 @@ def create_rest_api(settings: Settings, secret_key: str) -> FastAPI:
     )
     api.state.settings = settings
     api.state.secret_key = secret_key
-    for module in (auth, publications, editing, search, directory, directory_editing, stats, docs):
+    for module in (
+        auth,
+        publications,
+        editing,
+        search,
+        directory,
+        directory_editing,
+        stats,
+        admin,
+        docs,
+    ):
         api.include_router(module.router)
     api.mount("/docs/assets", docs.assets(), name="docs-assets")
     api.openapi = _problem_media_types(api)  # type: ignore[method-assign]

@@ -7,9 +7,10 @@ import secrets
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from api.errors import Conflict, Invalid, NotFound
-from models import ApiToken, Role, User
+from models import ApiToken, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "col_"  # noqa: S105 -- a public marker, not a secret
@@ -72,3 +73,25 @@ async def create_api_token(session: AsyncSession, user: User, name: str) -> tupl
     session.add(record)
     await session.flush()
     return token, record
+
+
+async def list_users(db: AsyncSession) -> list[User]:
+    return list(await db.scalars(select(User).order_by(col(User.name), col(User.id))))
+
+
+async def list_tokens(db: AsyncSession, user_id: int | None) -> list[ApiToken]:
+    """Every token (admins) or one user's, newest first; never their hashes."""
+    statement = select(ApiToken).order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
+    if user_id is not None:
+        statement = statement.where(col(ApiToken.user_id) == user_id)
+    return list(await db.scalars(statement))
+
+
+async def revoke_token(db: AsyncSession, token_id: int, *, owner_id: int | None) -> ApiToken:
+    """Revoke a token; `owner_id` limits it to that user's tokens (None: an admin, any)."""
+    token = await db.get(ApiToken, token_id)
+    if token is None or (owner_id is not None and token.user_id != owner_id):
+        raise NotFound(f"no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     sitemap_max_urls: int = Field(default=50_000, ge=1, le=50_000)
     log_level: str = "INFO"
     log_format: LogFormat | None = None
+    # GraphQL: None means on in development, off in production.
+    graphql_introspection: bool | None = None
+    graphql_graphiql: bool | None = None
+    # Production hardening: only documents from the manifest run for anonymous clients.
+    graphql_allow_list: bool = False
+    graphql_persisted_documents: Path | None = None
+    preview_token_hours: int = Field(default=72, ge=1, le=24 * 90)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
 

@@ -4,10 +4,12 @@ Every answer here depends on who asks, so it is `Cache-Control: private, no-stor
 `ETag` is the publication's `version` in quotes: the value `If-Match` must carry.
 """
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Path
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,7 +21,7 @@ from api.rest.preconditions import IfMatch, expected_version
 from api.rest.presenters import Related, editor_detail, revision_detail, revision_summary
 from api.rest.responses import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, STALE, UNAUTHENTICATED
 from api.rest.schemas import EditorPublication, RevisionList, RevisionResponse, Single
-from api.services import publishing, revisions
+from api.services import previews, publishing, revisions
 from api.services.publication_input import PublicationCreate, PublicationPatch, PublishInput
 from api.services.publications import editor_row
 from api.settings import Settings
@@ -163,6 +165,36 @@ async def archive(
     await publishing.archive_publication(db, principal, publication, version)
     await db.commit()
     return await editor_answer(db, publication, settings)
+
+
+class PreviewGrant(BaseModel):
+    token: str = Field(description="Pass it as `?preview=` (REST) or `previewToken` (GraphQL).")
+    expires_at: datetime
+
+
+class PreviewGrantResponse(BaseModel):
+    data: PreviewGrant
+
+
+@router.post(
+    "/publications/{id_or_slug}/preview-token",
+    status_code=201,
+    response_model=PreviewGrantResponse,
+    responses=WRITE_ERRORS,
+    summary="A signed, expiring link to show this publication to a reviewer",
+)
+async def preview_token(
+    request: Request, id_or_slug: IdOrSlug, principal: Editor, db: Db, settings: CurrentSettings
+) -> Response:
+    """Editors, for any publication; an author, for their own drafts."""
+    publication = await publishing.find_for_editing(db, id_or_slug)
+    publishing.ensure_may_edit(principal, publication)
+    assert publication.id is not None
+    grant = previews.issue(
+        publication.id, request.app.state.secret_key, timedelta(hours=settings.preview_token_hours)
+    )
+    body = {"data": {"token": grant.token, "expires_at": grant.expires_at}}
+    return private(Response(orjson.dumps(body), status_code=201, media_type=JSON))
 
 
 @router.get(

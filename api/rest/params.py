@@ -26,6 +26,8 @@ DEFAULT_PER_PAGE = 20
 # Keeps OFFSET within a 64-bit integer on every database.
 MAX_PAGE = 10_000_000
 
+# What counts as a blank search (a few ASCII spaces), the same in the schema and the check.
+_BLANK = " \t\r\n"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INSTANT = TypeAdapter(datetime)
 _SLUG_LIST = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:,[a-z0-9]+(?:-[a-z0-9]+)*)*$"
@@ -121,6 +123,8 @@ class PublicationParams(Paging):
 class SearchParams(PublicationParams):
     q: str = Field(
         min_length=1,
+        # Documents the check below in a form every JSON Schema validator reads alike.
+        json_schema_extra={"pattern": r"[^ \t\r\n]"},
         description='What a reader types: words (all must match), "quoted phrases", `OR`, '
         "`-excluded` words; the last word also matches as a prefix.",
     )
@@ -128,7 +132,7 @@ class SearchParams(PublicationParams):
     @field_validator("q")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not value.strip(_BLANK):
             raise ValueError("a search needs something to look for")
         return value
 

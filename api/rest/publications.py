@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.caching import cached_json, cached_response
+from api.db import AnyRow
 from api.errors import NotFound
 from api.rest.auth import MaybeEditor, private
 from api.rest.dependencies import CurrentSettings, Db
@@ -16,7 +17,8 @@ from api.rest.params import PublicationParams
 from api.rest.presenters import Related, publication_detail, publication_summary
 from api.rest.responses import INVALID, NOT_FOUND, UNAUTHENTICATED
 from api.rest.schemas import Listing, Publication, PublicationSummary, Single
-from api.services.publications import Redirect, find_publications, get_publication
+from api.services import previews
+from api.services.publications import Redirect, editor_row, find_publications, get_publication
 from api.services.publishing import ensure_may_view, find_for_editing
 
 router = APIRouter(tags=["publications"])
@@ -72,9 +74,21 @@ async def read_publication(
     db: Db,
     settings: CurrentSettings,
     principal: MaybeEditor,
+    preview: Annotated[
+        str | None,
+        Query(max_length=2000, description="A preview token: shows this publication unpublished."),
+    ] = None,
 ) -> Response:
     """With a token: the editor's view (any status the role may see, Markdown, notes), its
-    ETag the version for `If-Match`."""
+    ETag the version for `If-Match`. With a valid `preview` token for this publication: its
+    public shape whatever its status, never cached publicly; a wrong or expired token shows
+    nothing more than an anonymous request sees."""
+    if preview is not None:
+        previewed = await _previewed(request, db, id_or_slug, preview)
+        if previewed is not None:
+            related = await Related.load(db, [previewed], footnotes=True)
+            body = {"data": publication_detail(previewed, related, settings)}
+            return private(cached_json(request, body))
     if principal is not None:
         publication = await find_for_editing(db, id_or_slug)
         ensure_may_view(principal, publication)
@@ -91,3 +105,14 @@ async def read_publication(
         )
     related = await Related.load(db, [found], footnotes=True)
     return cached_json(request, {"data": publication_detail(found, related, settings)})
+
+
+async def _previewed(request: Request, db: Db, reference: str, token: str) -> AnyRow | None:
+    """The publication a preview token shows, if it is the one the path names."""
+    publication_id = previews.publication_id(token, request.app.state.secret_key)
+    if publication_id is None:
+        return None
+    row = await editor_row(db, publication_id)
+    if row is None or reference not in (str(row.id), row.slug):
+        return None
+    return row

@@ -83,6 +83,9 @@ class PublicationSummary(Shape):
 
 
 class Publication(PublicationSummary):
+    published_at: datetime | None = Field(  # type: ignore[assignment]
+        description="Null only for a draft shown through a preview token."
+    )
     authors: list[BylineWithBio]  # type: ignore[assignment]
     body_html: str = Field(
         description="Sanitized HTML; footnote references link to the notes and back."
@@ -95,7 +98,6 @@ class Publication(PublicationSummary):
 class EditorPublication(Publication):
     """A publication as its editors see it: any status, with its Markdown and notes."""
 
-    published_at: datetime | None  # type: ignore[assignment]
     status: str = Field(description="`draft`, `scheduled`, `published` or `archived`.")
     body_markdown: str
     editorial_notes: str | None

@@ -114,7 +114,7 @@ async def find_publications(
     # Without a query every publication is equally relevant: the recency tie-break decides.
     order = order or default_order(filters)
     query = filters.search_query
-    conditions = _conditions(filters)
+    conditions = publication_conditions(filters)
     statement = select(*SUMMARY_COLUMNS).where(*conditions)
     count = select(func.count()).select_from(Publication).where(*conditions)
     if query is not None:
@@ -125,7 +125,7 @@ async def find_publications(
         count = count.join(hits, hits.c.publication_id == P.id)
         ranked: Select[Any] = statement.order_by(hits.c.rank.desc())
         statement = ranked if order is PublicationOrder.RELEVANCE else statement
-    statement = _ordered(statement, order).offset(offset).limit(limit)
+    statement = ordered(statement, order).offset(offset).limit(limit)
     rows = (await db.execute(statement)).all()
     total = await db.scalar(count)
     return PublicationPage(rows=rows, total=total or 0)
@@ -144,14 +144,14 @@ async def search_publications(
     query = filters.search_query
     if query is None or query.is_empty:
         return SearchResults(rows=[], facets=Facets(), highlights={})
-    conditions = _conditions(filters)
+    conditions = publication_conditions(filters)
     hits = matches(query, _dialect(db))
     statement = (
         select(*SUMMARY_COLUMNS).join(hits, hits.c.publication_id == P.id).where(*conditions)
     )
     if (order or PublicationOrder.RELEVANCE) is PublicationOrder.RELEVANCE:
         statement = statement.order_by(hits.c.rank.desc())
-    statement = _ordered(statement, order or PublicationOrder.NEWEST).offset(offset).limit(limit)
+    statement = ordered(statement, order or PublicationOrder.NEWEST).offset(offset).limit(limit)
     rows = (await db.execute(statement)).all()
     found = (
         select(P.id, P.published_at, P.series_id)
@@ -186,12 +186,12 @@ async def latest_publications(
     db: AsyncSession, filters: PublicationFilter, limit: int
 ) -> Sequence[AnyRow]:
     """The newest visible publications with their bodies, for feeds."""
-    statement = select(*DETAIL_COLUMNS).where(*_conditions(filters))
-    statement = _ordered(statement, PublicationOrder.NEWEST).limit(limit)
+    statement = select(*DETAIL_COLUMNS).where(*publication_conditions(filters))
+    statement = ordered(statement, PublicationOrder.NEWEST).limit(limit)
     return (await db.execute(statement)).all()
 
 
-def _ordered(statement: Select[Any], order: PublicationOrder) -> Select[Any]:
+def ordered(statement: Select[Any], order: PublicationOrder) -> Select[Any]:
     # Ties are broken by id, so walking every page yields each publication exactly once.
     if order is PublicationOrder.OLDEST:
         return statement.order_by(P.published_at.asc(), P.id.asc())
@@ -200,7 +200,7 @@ def _ordered(statement: Select[Any], order: PublicationOrder) -> Select[Any]:
     return statement.order_by(P.published_at.desc(), P.id.desc())
 
 
-def _conditions(filters: PublicationFilter) -> list[ColumnElement[bool]]:
+def publication_conditions(filters: PublicationFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [visible_in(filters.scope)]
     if filters.categories:
         conditions.append(_linked(PublicationCategory, "category_id", Category, filters.categories))

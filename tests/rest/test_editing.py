@@ -386,3 +386,30 @@ async def test_the_audit_log_records_writes(
     await client.post("/api/v1/categories", json={"name": "Audited"}, headers=tokens["editor"])
     events = (await session.execute(select(AuditEvent))).scalars().all()
     assert [(e.action, e.resource_type) for e in events] == [("category.create", "category")]
+
+
+@pytest.mark.usefixtures("taxonomy")
+async def test_preview_links_show_a_draft_to_anyone_holding_one(
+    client: httpx.AsyncClient, tokens: Headers
+) -> None:
+    draft = (await create(client, tokens["author"])).json()["data"]
+    other = (await create(client, tokens["editor"], title="Another draft")).json()["data"]
+    path = f"{API}/{draft['id']}"
+    assert (await client.post(f"{path}/preview-token", headers=tokens["other"])).status_code == 403
+    granted = await client.post(f"{path}/preview-token", headers=tokens["author"])
+    assert granted.status_code == 201
+    token = granted.json()["data"]["token"]
+    assert granted.json()["data"]["expires_at"]
+
+    shown = await client.get(f"{API}/{draft['slug']}", params={"preview": token})
+    assert shown.status_code == 200
+    assert shown.headers["cache-control"] == "private, no-store"
+    data = shown.json()["data"]
+    assert data["title"] == SEED["title"]
+    assert "editorial_notes" not in data
+    assert data["published_at"] is None
+
+    elsewhere = await client.get(f"{API}/{other['slug']}", params={"preview": token})
+    assert elsewhere.status_code == 404
+    for bad in ("nonsense", token[:-2] + "xx"):
+        assert (await client.get(path, params={"preview": bad})).status_code == 404

@@ -16,7 +16,7 @@ from api.errors import ApiError, handle_api_error, handle_http_exception, handle
 from api.graphql.app import create_graphql_app
 from api.health import healthz, readyz
 from api.logging import configure_logging
-from api.middleware import AccessLogMiddleware, HeadAsGetMiddleware
+from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGetMiddleware
 from api.rest.app import create_rest_api
 from api.settings import Settings
 
@@ -77,6 +77,7 @@ def create_app(
                 max_age=86400,
             ),
             Middleware(HeadAsGetMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(SessionMiddleware, sessionmaker=sessionmaker),
         ],
         exception_handlers={

@@ -113,6 +113,10 @@ class PreconditionFailed(ApiError):
     status, code, slug = 412, "CONFLICT", "precondition-failed"
 
 
+class PayloadTooLarge(ApiError):
+    status, code, slug = 413, "BAD_REQUEST", "payload-too-large"
+
+
 class UnsupportedMediaType(ApiError):
     status, code, slug = 415, "BAD_REQUEST", "unsupported-media-type"
 

@@ -413,3 +413,14 @@ async def test_preview_links_show_a_draft_to_anyone_holding_one(
     assert elsewhere.status_code == 404
     for bad in ("nonsense", token[:-2] + "xx"):
         assert (await client.get(path, params={"preview": bad})).status_code == 404
+
+
+async def test_huge_bodies_are_refused(client: httpx.AsyncClient, tokens: Headers) -> None:
+    huge = {"title": "Huge", "body_markdown": "word " * 600_000}
+    response = await client.post(API, json=huge, headers=tokens["editor"])
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    graphql = await client.post(
+        "/graphql", json={"query": "{ stats { publications } }", "pad": "x" * 3_000_000}
+    )
+    assert graphql.status_code == 413

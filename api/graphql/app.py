@@ -8,7 +8,6 @@ a malformed request included, is a GraphQL error with `extensions.code`.
 """
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -39,28 +38,24 @@ def create_graphql_app(settings: Settings) -> "GraphQLApp":
     """The `/graphql` endpoint for these settings. Production hides GraphiQL and
     introspection unless a setting enables them, and masks unexpected errors."""
     development = not settings.is_production
+    introspection = settings.graphql_introspection
+    graphiql = settings.graphql_graphiql
     schema = build_schema(
         SchemaOptions(
-            introspection=_switch(settings, "graphql_introspection", default=development),
+            introspection=development if introspection is None else introspection,
             mask_errors=settings.is_production,
         )
     )
     allowed: dict[str, str] | None = None
-    if _switch(settings, "graphql_allow_list", default=False):
-        manifest = getattr(settings, "graphql_persisted_documents", None)
-        allowed = load_manifest(Path(manifest)) if manifest else {}
+    if settings.graphql_allow_list:
+        manifest = settings.graphql_persisted_documents
+        allowed = load_manifest(manifest) if manifest is not None else {}
     return GraphQLApp(
         schema,
         settings=settings,
         persisted=PersistedQueries(MemoryStore(), allowed),
-        graphiql=_switch(settings, "graphql_graphiql", default=development),
+        graphiql=development if graphiql is None else graphiql,
     )
-
-
-def _switch(settings: Settings, name: str, *, default: bool) -> bool:
-    # Read with getattr until api/settings.py declares these (see docs/graphql.md).
-    value = getattr(settings, name, None)
-    return default if value is None else bool(value)
 
 
 class _SubResponse(Response):

@@ -3,7 +3,6 @@ or read the shared read-only site."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -85,15 +84,6 @@ def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
 
 
-class GraphQLSettings(Settings):
-    """The settings the GraphQL API reads, declared as api/settings.py will declare them."""
-
-    graphql_introspection: bool | None = None
-    graphql_graphiql: bool | None = None
-    graphql_allow_list: bool = False
-    graphql_persisted_documents: Path | None = None
-
-
 @pytest.fixture
 def app_with(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
@@ -102,6 +92,6 @@ def app_with(
 
     def build(**overrides: Any) -> Starlette:
         values = {**settings.model_dump(), **overrides}
-        return create_app(GraphQLSettings(**values), sessionmaker=sessionmaker)
+        return create_app(Settings(**values), sessionmaker=sessionmaker)
 
     return build

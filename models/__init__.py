@@ -14,6 +14,14 @@ from models.publication import (
 )
 from models.revision import Revision
 from models.subscriber import Subscriber, SubscriberStatus
+from models.syndication import (
+    DeliveryStatus,
+    PartnerKey,
+    PublicationChange,
+    RateLimitWindow,
+    Webhook,
+    WebhookDelivery,
+)
 from models.taxonomy import Category, Series, Tag
 from models.user import ApiToken, Role, User
 
@@ -22,14 +30,18 @@ __all__ = [
     "AuditEvent",
     "Author",
     "Category",
+    "DeliveryStatus",
     "Footnote",
     "LoginThrottle",
+    "PartnerKey",
     "Publication",
     "PublicationAuthor",
     "PublicationCategory",
+    "PublicationChange",
     "PublicationSlug",
     "PublicationStatus",
     "PublicationTag",
+    "RateLimitWindow",
     "Revision",
     "Role",
     "Series",
@@ -37,6 +49,8 @@ __all__ = [
     "SubscriberStatus",
     "Tag",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "metadata",
     "utcnow",
 ]

@@ -6,7 +6,6 @@ import typer
 
 from api.cli.common import database, fail, load_settings, run, stdout
 from api.db import create_sessionmaker
-from api.services.accounts import create_api_token, create_user, user_by_email
 from models import Role
 
 users = typer.Typer(help="Editor accounts.", no_args_is_help=True)
@@ -20,6 +19,8 @@ def create_user_command(
     role: Role = typer.Option(..., help="admin, editor or author"),
 ) -> None:
     """Create an account; the password is read from standard input."""
+    from api.services.accounts import create_user  # argon2: only this command needs it
+
     password = _read_password()
     settings = load_settings()
 
@@ -40,6 +41,8 @@ def create_token_command(
     name: str = typer.Option(..., help="What the token is for, e.g. 'CI deploy'"),
 ) -> None:
     """Create a personal API token and print it once; only its hash is kept."""
+    from api.services.accounts import create_api_token, user_by_email
+
     settings = load_settings()
 
     async def go() -> str:

@@ -7,6 +7,7 @@ matched by id; a line equal to what the database holds is not written again), an
 """
 
 import asyncio
+import json
 import os
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy import JSON, Table, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -738,8 +739,31 @@ async def _upsert(
 
 
 async def _insert(conn: AsyncConnection, model: Any, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(table_of(model).insert(), rows)
+    """Rows that are new to the table. PostgreSQL takes them with a binary COPY: one
+    message for the batch, no statement executed per row, no SQLAlchemy work per value."""
+    if not rows:
+        return
+    table = table_of(model)
+    if conn.dialect.name != "postgresql":
+        await conn.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    records = [
+        tuple(
+            json.dumps(row[name]) if name in json_columns and row[name] is not None else row[name]
+            for name in columns
+        )
+        for row in rows
+    ]
+    try:
+        await (await _driver(conn)).copy_records_to_table(
+            table.name, records=records, columns=columns
+        )
+    except Exception as exc:
+        if getattr(exc, "sqlstate", None) is None or _refused_by_constraint(exc):
+            raise
+        raise ImportProblem(table.name, None, None, "the database refused a value") from exc
 
 
 async def _advance_sequences(conn: AsyncConnection) -> None:

@@ -51,12 +51,13 @@ _SQLITE_INSERT = text(
 
 
 def _weighted(title: str, summary: str, names: str, body: str) -> str:
-    """The PostgreSQL document: English stemming, weights A (title) to D (body)."""
+    """The PostgreSQL document: English stemming, weights A (title) to D (body). D is what
+    to_tsvector gives, so the body, the largest part by far, is not copied by setweight."""
     return (
         f"setweight(to_tsvector('english', {title}), 'A') || "
         f"setweight(to_tsvector('english', {summary}), 'B') || "
         f"setweight(to_tsvector('english', {names}), 'C') || "
-        f"setweight(to_tsvector('english', {body}), 'D')"
+        f"to_tsvector('english', {body})"
     )
 
 

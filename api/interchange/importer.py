@@ -225,11 +225,14 @@ class _Importer:
         self.vector_servers: asyncio.Queue[Any] | None = None
         # Slugs of batches still in the pipeline: not in the database yet, but taken.
         self.pending_slugs: dict[str, int] = {}
+        # The ids of the file being read, with their line numbers.
+        self.seen_ids: dict[object, int] = {}
 
     async def import_file(
         self, conn: AsyncConnection, record_type: type[Record], path: Path
     ) -> None:
         self.current_file = path.name
+        self.seen_ids = {}
         batches = _read_ahead(_batches(read_lines(path, record_type, self.on_progress), BATCH_SIZE))
         if record_type is PublicationRecord:
             await self._import_publications(conn, path.name, batches)
@@ -246,7 +249,7 @@ class _Importer:
     def _start_batch(self, file: str, batch: list[Line]) -> None:
         self.current_line = batch[-1].number
         self.report.read[file.removesuffix(".ndjson")] += len(batch)
-        _reject_repeated_ids(file, batch)
+        _reject_repeated_ids(file, batch, self.seen_ids)
 
     async def _import_publications(
         self, conn: AsyncConnection, file: str, batches: AsyncIterator[list[Line]]
@@ -485,8 +488,9 @@ def _field_path(loc: Sequence[int | str]) -> str:
     return path
 
 
-def _reject_repeated_ids(file: str, batch: list[Line]) -> None:
-    seen: dict[object, int] = {}
+def _reject_repeated_ids(file: str, batch: list[Line], seen: dict[object, int]) -> None:
+    """An id may appear once in a file: batches in the pipeline are compared with the
+    database before the ones ahead of them are written, so a repeat would go unnoticed."""
     for line in batch:
         key = _identity(line.record)
         if key in seen:

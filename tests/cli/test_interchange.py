@@ -269,6 +269,20 @@ class TestBadInput:
         exported = _export(tmp_path, "after")
         assert all(not read_ndjson(exported / f"{name}.ndjson") for name in FILES)
 
+    def test_an_id_is_refused_the_second_time_anywhere_in_a_file(
+        self, cli_env: Database, dataset: Path, tmp_path: Path
+    ) -> None:
+        broken = _copy(dataset, tmp_path)
+        authors = read_ndjson(broken / "authors.ndjson")
+        assert len(authors) > 260  # lines 3 and 260 are in different batches
+        authors[259] = {**authors[259], "id": authors[2]["id"]}
+        write_ndjson(broken / "authors.ndjson", authors)
+
+        outcome = colophon("import", str(broken))
+
+        assert outcome.exit_code == 1
+        assert "authors.ndjson:260: id: repeats line 3" in " ".join(outcome.stderr.split())
+
     def test_a_directory_without_interchange_files_is_refused(
         self, cli_env: Database, tmp_path: Path
     ) -> None:

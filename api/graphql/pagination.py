@@ -1,9 +1,11 @@
-"""Relay connections over offset pages: `first`/`after`, `last`/`before`, and `page` numbers.
+"""Relay connections: `first`/`after`, `last`/`before`, and `page` numbers.
 
-A cursor is an opaque token for a position in the ordered list (today an offset, behind a
-version prefix, so a keyset cursor can replace it without breaking clients that kept one).
-The order always ends in the id, so walking a list with cursors, either way, meets every
-item exactly once while the list does not change.
+Publications in a keyed order (by date or title) page by keys (`api/services/cursors.py`):
+a cursor holds the row's sort value and id, so publications added meanwhile never shift the
+pages. Everything else (relevance, the directory's lists, `page` numbers) pages by offset,
+with cursors that hold a position in the list. Both kinds are opaque and versioned by a
+prefix; an offset cursor given out before keysets existed still works on a keyed list. The
+orders always end in the id, so a walk with cursors, either way, meets every item once.
 """
 
 import base64
@@ -15,9 +17,13 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry.relay import PageInfo
 
+from api.db import AnyRow
 from api.errors import Invalid
 from api.graphql.fields import field
 from api.graphql.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from api.services import cursors
+from api.services.cursors import Key, KeysetPage, KeysetRequest
+from api.services.publications import PublicationOrder
 
 # Keeps OFFSET within a 64-bit integer on every database.
 MAX_OFFSET = 10**12
@@ -80,10 +86,7 @@ class Window:
 def plan(request: PageRequest) -> Window:
     """The window a request selects, by the Relay algorithm: cursors first, then `first`,
     then `last`; or `page` numbers of `first` items each."""
-    for name in ("first", "last"):
-        value = getattr(request, name)
-        if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
-            raise Invalid.field(name, f"must be between 0 and {MAX_PAGE_SIZE}")
+    _check_sizes(request)
     if request.page is not None:
         return _numbered(request)
     start = decode_cursor(request.after, "after") + 1 if request.after is not None else 0
@@ -92,10 +95,21 @@ def plan(request: PageRequest) -> Window:
         stop = start + request.first if stop is None else min(stop, start + request.first)
     elif request.last is None:
         stop = start + DEFAULT_PAGE_SIZE if stop is None else min(stop, start + DEFAULT_PAGE_SIZE)
-    size = next((n for n in (request.first, request.last) if n is not None), DEFAULT_PAGE_SIZE)
+    size = _page_size(request)
     if stop is None or request.last is None:
         return Window(start, stop, size, request.last)
     return Window(max(start, stop - request.last), stop, size)
+
+
+def _check_sizes(request: PageRequest) -> None:
+    for name in ("first", "last"):
+        value = getattr(request, name)
+        if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+            raise Invalid.field(name, f"must be between 0 and {MAX_PAGE_SIZE}")
+
+
+def _page_size(request: PageRequest) -> int:
+    return next((n for n in (request.first, request.last) if n is not None), DEFAULT_PAGE_SIZE)
 
 
 def _numbered(request: PageRequest) -> Window:
@@ -127,6 +141,7 @@ def decode_cursor(cursor: str, argument: str) -> int:
 
 
 Fetch = Callable[[int, int], Awaitable[tuple[Sequence[ItemT], int]]]
+FetchByKey = Callable[[KeysetRequest], Awaitable[KeysetPage]]
 
 
 async def paginate(
@@ -134,8 +149,11 @@ async def paginate(
     fetch: Fetch[ItemT],
     node: Callable[[ItemT], object],
     connection: type[ConnectionT],
+    cursor_of: Callable[[int, ItemT], str] | None = None,
 ) -> ConnectionT:
-    """One page as a connection. `fetch(offset, limit)` returns the items and the total."""
+    """One page as a connection. `fetch(offset, limit)` returns the items and the total;
+    `cursor_of(offset, item)` is an item's cursor (by default its offset)."""
+    cursor_of = cursor_of or (lambda offset, _item: encode_cursor(offset))
     window = plan(request)
     if window.stop is None:
         # `last` from the end of the list: its end is known only once it is counted.
@@ -145,7 +163,7 @@ async def paginate(
     items, total = await fetch(window.start, max(window.stop - window.start, 0))
     window = window.bounded(total)
     edges = [
-        Edge(cursor=encode_cursor(window.start + index), node=node(item))
+        Edge(cursor=cursor_of(window.start + index, item), node=node(item))
         for index, item in enumerate(items)
     ]
     return connection(
@@ -159,3 +177,55 @@ async def paginate(
         total_count=total,
         page_count=-(-total // window.size) if window.size else 0,
     )
+
+
+async def paginate_by_key(
+    request: PageRequest,
+    order: PublicationOrder,
+    fetch: FetchByKey,
+    fetch_offset: Fetch[AnyRow],
+    node: Callable[[AnyRow], object],
+    connection: type[ConnectionT],
+) -> ConnectionT:
+    """One page of publications in a keyed order, as a connection. Page numbers, and the
+    offset cursors given out before keysets, are positions in the same list: they page by
+    offset, and the page's cursors are keys all the same."""
+
+    def cursor_of(_offset: int, row: AnyRow) -> str:
+        return cursors.encode(order, cursors.key_of(row, order))
+
+    given = [cursor for cursor in (request.after, request.before) if cursor is not None]
+    if request.page is not None or not all(cursors.is_cursor(cursor) for cursor in given):
+        return await paginate(request, fetch_offset, node, connection, cursor_of)
+    _check_sizes(request)
+    bounded = request.first is not None or request.last is not None
+    found = await fetch(
+        KeysetRequest(
+            after=_key(request.after, "after", order),
+            before=_key(request.before, "before", order),
+            first=request.first if bounded else DEFAULT_PAGE_SIZE,
+            last=request.last,
+        )
+    )
+    edges = [Edge(cursor=cursor_of(0, row), node=node(row)) for row in found.rows]
+    size = _page_size(request)
+    return connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_previous_page=found.has_previous,
+            has_next_page=found.has_next,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=found.total,
+        page_count=-(-found.total // size) if size else 0,
+    )
+
+
+def _key(cursor: str | None, argument: str, order: PublicationOrder) -> Key | None:
+    if cursor is None:
+        return None
+    try:
+        return cursors.decode(cursor, order)
+    except cursors.InvalidCursor:
+        raise Invalid.field(argument, "is not a cursor of this list in this order") from None

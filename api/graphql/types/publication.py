@@ -13,11 +13,12 @@ from api.db import AnyRow
 from api.errors import Invalid, NotFound
 from api.graphql.context import Info
 from api.graphql.fields import field
-from api.graphql.pagination import Connection, PageRequest, paginate
+from api.graphql.pagination import Connection, PageRequest, paginate, paginate_by_key
 from api.graphql.scalars import DateOrDateTime
 from api.graphql.types.directory import Author, Category, Series, Tag
 from api.graphql.types.footnote import Footnote
 from api.graphql.types.image import Image
+from api.services import cursors
 from api.services import publications as service
 from api.services.citations import CitationFormat, CitedWork, cite
 from api.services.directory import Kind
@@ -246,8 +247,9 @@ async def find(
     request: PageRequest,
     order_by: PublicationOrder | None,
 ) -> PublicationConnection:
-    """A page of visible publications, through the service REST uses."""
-    order = _ORDERS[order_by] if order_by is not None else None
+    """A page of publications, through the services REST uses: by keys in a date or title
+    order, by offset in order of relevance."""
+    order = _ORDERS[order_by] if order_by is not None else service.default_order(filters)
 
     async def fetch(offset: int, limit: int) -> tuple[list[AnyRow], int]:
         found = await info.context.db.run(
@@ -255,6 +257,13 @@ async def find(
         )
         return list(found.rows), found.total
 
+    async def fetch_by_key(keys: cursors.KeysetRequest) -> cursors.KeysetPage:
+        return await info.context.db.run(cursors.keyset_page, filters, order, keys)
+
+    if cursors.is_keyed(order):
+        return await paginate_by_key(
+            request, order, fetch_by_key, fetch, Publication.from_row, PublicationConnection
+        )
     return await paginate(request, fetch, Publication.from_row, PublicationConnection)
 
 

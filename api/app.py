@@ -1,5 +1,6 @@
 """The application factory. Run with `uvicorn --factory api.app:create_app`."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,7 +19,8 @@ from api.health import healthz, readyz
 from api.logging import configure_logging
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGetMiddleware
 from api.rest.app import create_rest_api
-from api.settings import Settings
+from api.settings import Settings, Switch
+from api.worker import Worker
 
 # Browser code may read these on public answers...
 CORS_EXPOSED_HEADERS = [
@@ -51,7 +53,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        background = None
+        if settings.worker is Switch.ON:
+            background = asyncio.create_task(Worker(sessionmaker, settings).run(stop))
         yield
+        stop.set()
+        if background is not None:
+            await background
         await engine.dispose()
 
     app = Starlette(

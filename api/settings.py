@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     graphql_persisted_documents: Path | None = None
     # Larger request bodies are refused with 413: a long article's Markdown is well under 1 MB.
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # `serve` runs the background work (scheduled publishing, webhooks) in each process;
+    # `off` leaves it to `colophon worker`.
+    worker: Switch = Switch.ON
     preview_token_hours: int = Field(default=72, ge=1, le=24 * 90)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)

@@ -197,6 +197,8 @@ def settings_for(database: Database, tmp_path: Path, **overrides: Any) -> Settin
         "secret_key_file": tmp_path / "secret_key",
         "public_base_url": "https://example.org",
         "log_level": "WARNING",
+        # Background work runs only where a test starts it.
+        "worker": "off",
         **overrides,
     }
     return Settings(**values)

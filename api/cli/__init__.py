@@ -2,7 +2,7 @@
 
 import typer
 
-from api.cli import accounts, content, server
+from api.cli import accounts, content, server, worker
 
 app = typer.Typer(
     name="colophon",
@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 server.register(app)
 content.register(app)
+worker.register(app)
 app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.tokens, name="tokens")
 

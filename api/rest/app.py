@@ -29,6 +29,7 @@ from api.errors import (
 from api.rest import (
     admin,
     auth,
+    changes,
     directory,
     directory_editing,
     docs,
@@ -36,6 +37,7 @@ from api.rest import (
     publications,
     search,
     stats,
+    webhooks,
 )
 from api.settings import Settings
 
@@ -73,6 +75,8 @@ def create_rest_api(settings: Settings, secret_key: str) -> FastAPI:
         directory,
         directory_editing,
         stats,
+        changes,
+        webhooks,
         admin,
         docs,
     ):

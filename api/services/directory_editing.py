@@ -7,16 +7,18 @@ from pydantic import StringConstraints
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from api.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, PreconditionFailed
-from api.services import audit
+from api.services import audit, events
 from api.services.auth import Principal
 from api.services.directory import Kind, link_column
 from api.services.lookup import parse_reference
 from api.services.publication_input import Input, Slug
 from api.services.search_index import reindex_publications
 from api.services.slugs import numbered, slugify
-from models import Author, Category, Series, Tag, utcnow
+from api.services.visibility import publicly_visible
+from models import Author, Category, Publication, Series, Tag, utcnow
 
 MODELS: dict[Kind, Any] = {Kind.AUTHOR: Author, Kind.CATEGORY: Category,
                            Kind.SERIES: Series, Kind.TAG: Tag}  # fmt: skip
@@ -52,7 +54,12 @@ class TaxonomyCreate(TaxonomyFields):
 
 
 INDEXED_NAMES = (Kind.AUTHOR, Kind.CATEGORY, Kind.SERIES)
-LINKED_ID = {Kind.AUTHOR: "publication_id", Kind.CATEGORY: "publication_id", Kind.SERIES: "id"}
+LINKED_ID = {
+    Kind.AUTHOR: "publication_id",
+    Kind.CATEGORY: "publication_id",
+    Kind.SERIES: "id",
+    Kind.TAG: "publication_id",
+}
 
 
 def ensure_editor(principal: Principal) -> None:
@@ -121,6 +128,9 @@ async def update_entry(
         ids = list(await db.scalars(select(link.table.c[LINKED_ID[kind]]).where(link == row.id)))
         await reindex_publications(db, ids)
     audit.record(db, principal, f"{kind.value}.update", kind.value, row.id, version=row.version)
+    await events.entry_changed(
+        db, kind, row.id, row.slug, await _visible_publications(db, kind, row.id)
+    )
     return row
 
 
@@ -131,6 +141,7 @@ async def delete_entry(
     first); a series can, and its publications simply leave it."""
     ensure_editor(principal)
     model = MODELS[kind]
+    affected = await _visible_publications(db, kind, row.id)
     try:
         async with db.begin_nested():
             result = await db.execute(
@@ -143,6 +154,21 @@ async def delete_entry(
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise _stale(kind, row.version)
     audit.record(db, principal, f"{kind.value}.delete", kind.value, row.id, slug=row.slug)
+    await events.append_changes(db, affected)  # a deleted series leaves its publications
+
+
+async def _visible_publications(
+    db: AsyncSession, kind: Kind, entry_id: int
+) -> list[tuple[int, str]]:
+    """(id, slug) of the visible publications that show this entry."""
+    link = link_column(kind)
+    ids = select(link.table.c[LINKED_ID[kind]]).where(link == entry_id)
+    rows = await db.execute(
+        select(col(Publication.id), col(Publication.slug)).where(
+            col(Publication.id).in_(ids), publicly_visible()
+        )
+    )
+    return [(pid or 0, slug) for pid, slug in rows]
 
 
 def _stale(kind: Kind, current: int) -> PreconditionFailed:

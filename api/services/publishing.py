@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, PreconditionFailed
-from api.services import audit, revisions
+from api.services import audit, events, revisions
 from api.services.auth import Principal
 from api.services.lookup import parse_reference
 from api.services.publication_input import PublicationCreate, PublicationFields, PublishInput
@@ -122,7 +122,7 @@ async def create_publication(
     assert publication.id is not None
     await _write_footnotes(db, publication.id, footnotes)
     await _write_links(db, publication.id, links)
-    await _saved(db, publication, principal, "create")
+    await _saved(db, publication, principal, "create", was_visible=False)
     return publication
 
 
@@ -134,6 +134,7 @@ async def update_publication(
     data: PublicationFields,
 ) -> Publication:
     ensure_may_edit(principal, publication)
+    was_visible = is_publicly_visible(publication)
     fields = data.given()
     if "title" in fields and fields["title"] is None:
         raise Invalid.field("title", "must not be null", "required")
@@ -174,7 +175,7 @@ async def update_publication(
             update(Publication).where(col(Publication.id) == publication.id).values(**values)
         )
     await db.refresh(publication)
-    await _saved(db, publication, principal, "update")
+    await _saved(db, publication, principal, "update", was_visible=was_visible)
     return publication
 
 
@@ -182,6 +183,7 @@ async def delete_publication(
     db: AsyncSession, principal: Principal, publication: Publication, expected_version: int
 ) -> None:
     ensure_may_edit(principal, publication)
+    was_visible = is_publicly_visible(publication)
     result = await db.execute(
         delete(Publication).where(
             col(Publication.id) == publication.id, col(Publication.version) == expected_version
@@ -192,6 +194,7 @@ async def delete_publication(
     audit.record(
         db, principal, "publication.delete", "publication", publication.id, slug=publication.slug
     )
+    await events.publication_changed(db, publication, was_visible=was_visible, deleted=True)
 
 
 async def publish_publication(
@@ -250,6 +253,7 @@ async def _transition(
     *,
     action: str,
 ) -> Publication:
+    was_visible = is_publicly_visible(publication)
     await _claim_version(db, publication, expected_version or publication.version)
     values: dict[str, Any] = {"status": status}
     if published_at is not None:
@@ -258,7 +262,7 @@ async def _transition(
         update(Publication).where(col(Publication.id) == publication.id).values(**values)
     )
     await db.refresh(publication)
-    await _saved(db, publication, principal, action, reindex=False)
+    await _saved(db, publication, principal, action, was_visible=was_visible, reindex=False)
     return publication
 
 
@@ -290,16 +294,19 @@ def _stale(current: int) -> PreconditionFailed:
 async def _saved(
     db: AsyncSession,
     publication: Publication,
-    principal: Principal,
+    principal: Principal | None,
     action: str,
     *,
+    was_visible: bool,
     reindex: bool = True,
 ) -> None:
-    """What every accepted save does, in its transaction: index, revision, audit."""
+    """What every accepted save does, in its transaction: index, revision, audit, and the
+    change log and webhooks when the public may see a difference."""
     assert publication.id is not None
     if reindex:
         await reindex_publications(db, [publication.id])
-    revision = await revisions.record(db, publication, principal.user_id)
+    await events.publication_changed(db, publication, was_visible=was_visible)
+    revision = await revisions.record(db, publication, principal.user_id if principal else None)
     audit.record(
         db, principal, f"publication.{action}", "publication", publication.id,
         slug=publication.slug, version=publication.version, revision=revision.number,
@@ -443,3 +450,34 @@ async def _retire_slug(db: AsyncSession, publication: Publication, new_slug: str
     await db.execute(delete(PublicationSlug).where(col(PublicationSlug.slug) == new_slug))
     db.add(PublicationSlug(slug=publication.slug, publication_id=publication.id or 0))
     await db.flush()
+
+
+async def publish_due(db: AsyncSession, now: datetime | None = None) -> int:
+    """Scheduled publications whose moment has come become `published`, each announced as
+    published in the change log and to webhooks. The visibility rule has shown them since
+    their moment; this catches the rest of the system up (the worker calls it every
+    second, and `/changes` before it reads). Returns how many it published."""
+    moment = now or utcnow()
+    due = list(
+        await db.scalars(
+            select(Publication)
+            .where(
+                col(Publication.status) == PublicationStatus.SCHEDULED,
+                col(Publication.published_at) <= moment,
+            )
+            .order_by(col(Publication.published_at), col(Publication.id))
+            .limit(100)
+        )
+    )
+    for publication in due:
+        await db.execute(
+            update(Publication)
+            .where(
+                col(Publication.id) == publication.id,
+                col(Publication.version) == publication.version,
+            )
+            .values(status=PublicationStatus.PUBLISHED, version=publication.version + 1)
+        )
+        await db.refresh(publication)
+        await _saved(db, publication, None, "publish", was_visible=False, reindex=False)
+    return len(due)

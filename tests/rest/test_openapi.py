@@ -14,6 +14,7 @@ import uvicorn
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from openapi_spec_validator import validate
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from tests.conftest import Database, settings_for
@@ -21,7 +22,7 @@ from tests.conftest import Database, settings_for
 READ_PATHS = [
     "/publications", "/publications/{id_or_slug}", "/authors", "/authors/{id_or_slug}",
     "/categories", "/categories/{id_or_slug}", "/series", "/series/{id_or_slug}",
-    "/tags", "/tags/{id_or_slug}", "/stats", "/search",
+    "/tags", "/tags/{id_or_slug}", "/stats", "/search", "/changes",
 ]  # fmt: skip
 LIST_PARAMETERS = {
     "page", "per_page", "category", "author", "series", "tag", "year",
@@ -65,7 +66,10 @@ def test_every_get_operation_conforms(live_site: str) -> None:
             suppress_health_check=list(HealthCheck),
         )
         def conforms(case: schemathesis.Case[Any]) -> None:
-            case.call_and_validate()
+            # A change-feed cursor is opaque: no schema can tell a valid one from a string
+            # that merely looks like one, and an invalid one is rightly a 422.
+            opaque = case.operation.path == "/changes" and "since" in (case.query or {})
+            case.call_and_validate(excluded_checks=[positive_data_acceptance] if opaque else None)
 
         conforms()
         tested.append(operation.label)

@@ -1,0 +1,76 @@
+"""What a write means to partners, recorded in the write's own transaction: a row in the
+change log (behind `/changes`) and a webhook delivery per subscribed endpoint (the outbox).
+
+Commit order: on PostgreSQL, transactions commit in another order than the one their
+sequence numbers were drawn in, so a reader resuming after `seq` could skip a row that
+commits later with a smaller number. Writers therefore take one transaction-scoped advisory
+lock just before they append, and hold it to their commit: change rows get their numbers in
+commit order. SQLite has a single writer, which gives the same order by itself.
+"""
+
+from collections.abc import Sequence
+from enum import StrEnum
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from api.services.directory import Kind
+from api.services.visibility import is_publicly_visible
+from api.services.webhooks import Subject, enqueue
+from models import Publication, PublicationChange
+
+# Any constant: the lock only has to be the same one for every writer.
+CHANGE_LOG_LOCK = 7_242_001
+
+
+class EventType(StrEnum):
+    PUBLISHED = "publication.published"
+    UPDATED = "publication.updated"
+    UNPUBLISHED = "publication.unpublished"
+    DELETED = "publication.deleted"
+    AUTHOR_UPDATED = "author.updated"
+    TAXONOMY_UPDATED = "taxonomy.updated"
+
+
+async def publication_changed(
+    db: AsyncSession,
+    publication: Publication,
+    *,
+    was_visible: bool,
+    deleted: bool = False,
+) -> None:
+    """After a write to one publication: log it if its public state may have changed, and
+    announce it to webhooks."""
+    is_visible = not deleted and is_publicly_visible(publication)
+    if not (was_visible or is_visible):
+        return  # a draft's edits are nobody's business outside
+    assert publication.id is not None
+    await append_changes(db, [(publication.id, publication.slug)])
+    if is_visible:
+        event = EventType.UPDATED if was_visible else EventType.PUBLISHED
+    else:
+        event = EventType.DELETED if deleted else EventType.UNPUBLISHED
+    await enqueue(db, event.value, Subject("publication", publication.id, publication.slug))
+
+
+async def entry_changed(
+    db: AsyncSession, kind: Kind, entry_id: int, slug: str, publications: Sequence[tuple[int, str]]
+) -> None:
+    """An author or taxonomy changed: the visible publications that show it changed too."""
+    await append_changes(db, publications)
+    event = EventType.AUTHOR_UPDATED if kind is Kind.AUTHOR else EventType.TAXONOMY_UPDATED
+    await enqueue(db, event.value, Subject(kind.value, entry_id, slug))
+
+
+async def append_changes(db: AsyncSession, publications: Sequence[tuple[int, str]]) -> None:
+    if not publications:
+        return
+    if db.get_bind().dialect.name == "postgresql":
+        await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
+    db.add_all(PublicationChange(publication_id=pid, slug=slug) for pid, slug in publications)
+    await db.flush()
+
+
+async def latest_seq(db: AsyncSession) -> int:
+    return await db.scalar(select(func.max(col(PublicationChange.seq)))) or 0

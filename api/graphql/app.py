@@ -23,11 +23,13 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from api.caching import cached_response
 from api.db import get_session
+from api.errors import Unauthenticated
 from api.graphql.context import Context
 from api.graphql.errors import Code
 from api.graphql.persisted import MemoryStore, PersistedQueries, PersistedQueryError, load_manifest
 from api.graphql.schema import SchemaOptions, build_schema
 from api.graphql.session import SerialSession
+from api.services.auth import Principal, authenticate
 from api.settings import Settings
 
 JSON = "application/json"
@@ -64,6 +66,14 @@ class _SubResponse(Response):
     def __init__(self, request: Request) -> None:
         super().__init__()
         self.request = request
+        self.context: Context | None = None
+
+
+async def _principal(request: Request) -> Principal | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    return await authenticate(get_session(request), header, request.app.state.secret_key)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -88,7 +98,14 @@ class GraphQLApp(GraphQL[Context, None]):
         request = Request(scope, receive)
         response: Response
         try:
+            request.state.principal = await _principal(request)
             response = await self.run(request)
+        except Unauthenticated as error:
+            # A token that does not authenticate is refused before anything runs, never
+            # treated as anonymous: the client must learn its token is bad.
+            response = _request_error(
+                request, Code.UNAUTHENTICATED, error.detail, status=401, headers=error.headers
+            )
         except PersistedQueryError as error:
             status = 400 if error.code is Code.BAD_REQUEST else None
             response = _request_error(request, error.code, error.message, status=status)
@@ -106,9 +123,15 @@ class GraphQLApp(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(
-            request=request, db=SerialSession(get_session(request)), settings=self.settings
+        context = Context(
+            request=request,
+            db=SerialSession(get_session(request)),
+            settings=self.settings,
+            principal=request.state.principal,
         )
+        if isinstance(response, _SubResponse):
+            response.context = context
+        return context
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         assert isinstance(request, Request)
@@ -127,7 +150,12 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData):
-            data.query = await self.persisted.resolve(data.query, data.extensions)
+            # `__call__` has authenticated any Authorization header before this runs: a bad
+            # one never gets this far.
+            authenticated = "authorization" in request.headers
+            data.query = await self.persisted.resolve(
+                data.query, data.extensions, authenticated=authenticated
+            )
         return data
 
     def create_response(
@@ -144,7 +172,9 @@ class GraphQLApp(GraphQL[Context, None]):
             # Nothing was executed: the spec's request error, which has no `data` entry.
             body.pop("data", None)
             status = 400 if _media_type(request) == GRAPHQL_RESPONSE_JSON else 200
-        response = _answer(request, body, status)
+        context = sub_response.context
+        private = request.state.principal is not None or (context is not None and context.private)
+        response = _answer(request, body, status, private=private)
         response.headers.update(
             {k: v for k, v in sub_response.headers.items() if k != "content-length"}
         )
@@ -175,11 +205,20 @@ def _answer(
     body: Mapping[str, Any],
     status: int,
     headers: dict[str, str] | None = None,
+    *,
+    private: bool = False,
 ) -> Response:
     content = orjson.dumps(body)
     media_type = f"{_media_type(request)}; charset=utf-8"
     # The media type depends on Accept, and a token-bearing request may see more.
     vary = {"Vary": "Accept, Authorization"}
+    if private:
+        # Drafts, editors' fields, previews: for this client only, POST and GET alike.
+        no_store = {"Cache-Control": "private, no-store"}
+        return Response(
+            content, status_code=status, media_type=media_type,
+            headers={**vary, **no_store, **(headers or {})},
+        )  # fmt: skip
     if request.method == "GET" and status == 200 and "errors" not in body:
         # A query's answer is as cacheable as REST's; an error never is (a missing hash
         # must not stay missing in a CDN once its document is registered).

@@ -6,20 +6,26 @@ a document that does not parse is GRAPHQL_PARSE_FAILED, one that does not valida
 the schema GRAPHQL_VALIDATION_FAILED, variables of the wrong type BAD_USER_INPUT.
 """
 
+import re
 from collections.abc import Iterator
 from enum import StrEnum
+from typing import Any
 
 from graphql import GraphQLError
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from api.errors import ApiError
+from api.errors import ApiError, PreconditionFailed, RateLimited
 
 
 class Code(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     BAD_REQUEST = "BAD_REQUEST"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
@@ -81,6 +87,7 @@ def _code_execution_error(error: GraphQLError, *, data_is_null: bool) -> None:
     if isinstance(original, ApiError):
         field = original.errors[0].field if original.errors else None
         with_code(error, original.code, field)
+        error.extensions = {**(error.extensions or {}), **_details(original)}
     elif code_of(error) is not None:
         return
     elif error.path is None and data_is_null and not _is_exception(original):
@@ -89,6 +96,26 @@ def _code_execution_error(error: GraphQLError, *, data_is_null: bool) -> None:
         with_code(error, Code.BAD_USER_INPUT)
     else:
         with_code(error, Code.INTERNAL_SERVER_ERROR)
+
+
+_CURRENT_VERSION = re.compile(r"current version is (\d+)")
+
+
+def _details(error: ApiError) -> dict[str, Any]:
+    """What a client needs to act on the error besides its code: every field at fault (as
+    REST's `errors`), the version to retry from, how long to wait."""
+    details: dict[str, Any] = {}
+    if len(error.errors) > 1:
+        details["errors"] = [e.as_dict() for e in error.errors]
+    if isinstance(error, PreconditionFailed):
+        # The services name the current version in their field error for REST's 412.
+        for field_error in error.errors:
+            found = _CURRENT_VERSION.search(field_error.message)
+            if field_error.field == "version" and found:
+                details["currentVersion"] = int(found.group(1))
+    if isinstance(error, RateLimited):
+        details["retryAfter"] = error.retry_after
+    return details
 
 
 def _is_exception(original: Exception | None) -> bool:

@@ -12,6 +12,7 @@ from api.graphql.session import SerialSession
 from api.services import relations
 from api.services.bodies import bodies_of
 from api.services.directory import Kind, publication_counts
+from api.services.editor_reads import entry_versions, publications_by_id
 
 V = TypeVar("V")
 Batch = Callable[[AsyncSession, Sequence[int]], Awaitable[dict[int, V]]]
@@ -29,6 +30,9 @@ class Loaders:
         self.series_by_id = self._single(relations.series_by_id)
         self.body_by_publication_id = self._single(bodies_of)
         self.publication_count_by_id = {kind: self._count(kind) for kind in Kind}
+        self.version_by_id = {kind: self._version(kind) for kind in Kind}
+        # Whatever its status: only for callers that check who may see it.
+        self.editable_by_id = self._single(publications_by_id)
 
     def _listing(self, batch: Batch[list[AnyRow]]) -> DataLoader[int, list[AnyRow]]:
         async def load(keys: list[int]) -> list[list[AnyRow]]:
@@ -37,8 +41,8 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
-    def _single(self, batch: Batch[AnyRow]) -> DataLoader[int, AnyRow | None]:
-        async def load(keys: list[int]) -> list[AnyRow | None]:
+    def _single(self, batch: Batch[V]) -> DataLoader[int, V | None]:
+        async def load(keys: list[int]) -> list[V | None]:
             found = await self._db.run(batch, keys)
             return [found.get(key) for key in keys]
 
@@ -48,5 +52,12 @@ class Loaders:
         async def load(keys: list[int]) -> list[int]:
             found = await self._db.run(publication_counts, kind, keys)
             return [found.get(key, 0) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    def _version(self, kind: Kind) -> DataLoader[int, int | None]:
+        async def load(keys: list[int]) -> list[int | None]:
+            found = await self._db.run(entry_versions, kind, keys)
+            return [found.get(key) for key in keys]
 
         return DataLoader(load_fn=load)

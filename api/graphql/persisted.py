@@ -4,8 +4,9 @@ APQ: a client sends `extensions.persistedQuery = {version: 1, sha256Hash}` witho
 document; an unknown hash answers PERSISTED_QUERY_NOT_FOUND, the client sends the document
 and the hash once, and from then on the hash alone (also by GET, which a CDN can cache).
 
-Allow-list mode: only the documents of a manifest deployed with the frontend run; any other
-document answers PERSISTED_QUERY_NOT_ALLOWED, and nothing new can be registered.
+Allow-list mode: for anonymous clients only the documents of a manifest deployed with the
+frontend run; any other document answers PERSISTED_QUERY_NOT_ALLOWED, and nothing new can be
+registered. Authenticated clients (editors' tools) may run any document.
 """
 
 import hashlib
@@ -72,11 +73,19 @@ class PersistedQueries:
     # The allow-list, by sha256 of each document; None runs any document (APQ only).
     allowed: Mapping[str, str] | None = None
 
-    async def resolve(self, query: str | None, extensions: Mapping[str, Any] | None) -> str | None:
-        """The document to run for a request's `query` and `extensions`."""
+    async def resolve(
+        self,
+        query: str | None,
+        extensions: Mapping[str, Any] | None,
+        *,
+        authenticated: bool = False,
+    ) -> str | None:
+        """The document to run for a request's `query` and `extensions`. The allow-list
+        restricts anonymous clients only: an editor's tooling sends documents of its own."""
         persisted = (extensions or {}).get("persistedQuery")
+        restricted = self.allowed is not None and not authenticated
         if persisted is None:
-            if self.allowed is not None and query is not None and digest(query) not in self.allowed:
+            if restricted and query is not None and digest(query) not in (self.allowed or {}):
                 raise PersistedQueryError(
                     Code.PERSISTED_QUERY_NOT_ALLOWED,
                     "Only registered documents run here: send a persisted query's hash.",
@@ -92,7 +101,8 @@ class PersistedQueries:
         if digest(query) != key:
             raise PersistedQueryError(Code.BAD_REQUEST, "provided sha does not match query")
         if self.allowed is not None:
-            if key not in self.allowed:
+            # Nothing is registered over HTTP in allow-list mode, not even by editors.
+            if restricted and key not in self.allowed:
                 raise PersistedQueryError(
                     Code.PERSISTED_QUERY_NOT_ALLOWED, "This document is not registered."
                 )

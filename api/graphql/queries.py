@@ -58,6 +58,12 @@ async def _one(
     return found
 
 
+def _filters(info: Info, given: PublicationFilter | None) -> service.PublicationFilter:
+    if given is None:
+        return service.PublicationFilter()
+    return given.to_service(info.context.principal)
+
+
 def _single(cls: type[DirectoryEntry], noun: str) -> Any:
     async def resolve(
         info: Info,
@@ -106,8 +112,10 @@ class Query:
         return found
 
     @field(
-        description=f"A visible publication. {ID_ARGUMENTS} A former slug finds the "
-        "publication, whose `slug` is then the current one: redirect to it."
+        description=f"A visible publication (with a token: any its principal may see). "
+        f"{ID_ARGUMENTS} A former slug finds the publication, whose `slug` is then the "
+        "current one: redirect to it. A `previewToken` shows the publication it was issued "
+        "for, whatever its status (alone, or with a reference to that publication)."
     )
     async def publication(
         self,
@@ -115,7 +123,22 @@ class Query:
         slug: str | None = None,
         id: strawberry.ID | None = None,
         database_id: strawberry.ID | None = None,
+        preview_token: str | None = None,
     ) -> Publication | None:
+        if preview_token is not None:
+            # Valid or not, the answer depends on the token: never kept by a shared cache.
+            info.context.private = True
+            given = (slug, id, database_id)
+            reference = (
+                _reference("Publication", slug, id, database_id)
+                if any(value is not None for value in given)
+                else None
+            )
+            shown = await Publication.previewed(info, preview_token, reference)
+            if shown is not None:
+                return shown
+            if reference is None:  # a wrong or expired token shows what anonymous sees
+                raise NotFound("no publication for this preview token")
         found = await _one(info, Publication, slug, id, database_id)
         assert isinstance(found, Publication)
         return found
@@ -135,7 +158,7 @@ class Query:
         filter: PublicationFilter | None = None,
         order_by: PublicationOrder | None = None,
     ) -> PublicationConnection:
-        filters = filter.to_service() if filter is not None else service.PublicationFilter()
+        filters = _filters(info, filter)
         request = PageRequest(first=first, after=after, last=last, before=before, page=page)
         return await find(info, filters, request, order_by)
 
@@ -155,7 +178,7 @@ class Query:
         filter: PublicationFilter | None = None,
         order_by: PublicationOrder | None = None,
     ) -> SearchConnection:
-        filters = filter.to_service() if filter is not None else service.PublicationFilter()
+        filters = _filters(info, filter)
         request = PageRequest(first=first, after=after, last=last, before=before, page=page)
         return await find_hits(info, replace(filters, search=query), request, order_by)
 

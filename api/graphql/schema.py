@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from api.graphql.errors import ErrorCodes, MaskUnexpectedErrors, is_worth_logging
 from api.graphql.limits import NodeLimit, QueryLimits
+from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.scalars import SCALARS
 from api.graphql.types.directory import Author, Category, Series, Tag
@@ -42,6 +43,7 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> ColophonSchema:
         extensions.append(DisableIntrospection)
     return ColophonSchema(
         query=Query,
+        mutation=Mutation,
         # Node types reached only through `node(id)` must still be in the schema.
         types=[Publication, Author, Category, Series, Tag],
         extensions=extensions,

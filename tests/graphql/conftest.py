@@ -15,6 +15,12 @@ from api.app import create_app
 from api.settings import Settings
 from tests.content import Content
 
+# REST's fixture: an Authorization header per role (admin, editor, author, and another
+# author), the same users for both doors.
+from tests.rest.conftest import PASSWORD, tokens  # noqa: F401
+
+Headers = dict[str, dict[str, str]]
+
 ENDPOINT = "/graphql"
 
 
@@ -61,20 +67,28 @@ async def execute(
     client: httpx.AsyncClient,
     query: str,
     variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """POST a query; the answer's JSON, which must be 200."""
-    response = await client.post(ENDPOINT, json={"query": query, "variables": variables, **extra})
+    """POST a query (with `headers`, e.g. a token); the answer's JSON, which must be 200."""
+    response = await client.post(
+        ENDPOINT, json={"query": query, "variables": variables, **extra}, headers=headers
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
 async def data_of(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The `data` of a query that must succeed."""
-    body = await execute(client, query, variables)
+    body = await execute(client, query, variables, headers=headers)
     assert "errors" not in body, body["errors"]
     data: dict[str, Any] = body["data"]
     return data

@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 
 from api.db import AnyRow
+from api.errors import NotFound
 from api.graphql.context import Info
 from api.graphql.fields import field
 from api.graphql.pagination import PageRequest
@@ -27,6 +28,8 @@ class DirectoryEntry(relay.Node):
     name: str
     # Known already when the entry came from a listing, which counts in the same breath.
     known_publication_count: strawberry.Private[int | None] = None
+    # Known when the row is the entry's own (a lookup, a listing), not a publication's link.
+    known_version: strawberry.Private[int | None] = None
 
     @classmethod
     def from_row(cls, row: AnyRow, publication_count: int | None = None) -> Self:
@@ -45,6 +48,15 @@ class DirectoryEntry(relay.Node):
     @field(description="The id REST uses: stable forever, a decimal string.")
     def database_id(self) -> strawberry.ID:
         return strawberry.ID(str(self.id))
+
+    @field(description="Changes with every accepted edit: `expectedVersion` names it.")
+    async def version(self, info: Info) -> int:
+        if self.known_version is not None:
+            return self.known_version
+        found = await info.context.loaders.version_by_id[self.kind].load(self.id)
+        if found is None:
+            raise NotFound(f"{self.kind.value} {self.id} no longer exists")
+        return found
 
     @field(description="How many publications the public can see.")
     async def publication_count(self, info: Info) -> int:
@@ -74,6 +86,10 @@ class DirectoryEntry(relay.Node):
         )
 
 
+def _version_of(row: AnyRow) -> int | None:
+    return row.version if "version" in row._fields else None
+
+
 @strawberry.type(description="A person in a byline.")
 class Author(DirectoryEntry):
     kind = Kind.AUTHOR
@@ -89,6 +105,7 @@ class Author(DirectoryEntry):
             job_title=row.job_title,
             bio=row.bio,
             known_publication_count=publication_count,
+            known_version=_version_of(row),
         )
 
 
@@ -106,6 +123,7 @@ class Term(DirectoryEntry):
             name=row.name,
             description=row.description,
             known_publication_count=publication_count,
+            known_version=_version_of(row),
         )
 
 

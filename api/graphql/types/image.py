@@ -1,10 +1,8 @@
 """A publication's featured image, credited and licensed as the page shows it."""
 
-from typing import Self
+from typing import Any, Self
 
 import strawberry
-
-from api.db import AnyRow
 
 
 @strawberry.type(description="The featured image of a publication.")
@@ -19,7 +17,8 @@ class Image:
     source_url: str | None
 
     @classmethod
-    def from_row(cls, row: AnyRow) -> Self | None:
+    def from_row(cls, row: Any) -> Self | None:
+        """From a row or a model: anything with the `image_*` columns."""
         # REST's rule too: a credit without a URL still shows (the seed page has just that).
         if row.image_url is None and row.image_credit is None:
             return None

@@ -4,13 +4,14 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
 from strawberry import relay
 
+import models
 from api.db import AnyRow
-from api.errors import Invalid, NotFound
+from api.errors import Invalid, NotFound, Unauthenticated
 from api.graphql.context import Info
 from api.graphql.fields import field
 from api.graphql.pagination import Connection, PageRequest, paginate, paginate_by_key
@@ -18,13 +19,16 @@ from api.graphql.scalars import DateOrDateTime
 from api.graphql.types.directory import Author, Category, Series, Tag
 from api.graphql.types.footnote import Footnote
 from api.graphql.types.image import Image
-from api.services import cursors
+from api.graphql.types.revision import Revision
+from api.services import cursors, previews, publishing, revisions
 from api.services import publications as service
+from api.services.auth import Principal
 from api.services.citations import CitationFormat, CitedWork, cite
 from api.services.directory import Kind
 from api.services.facets import Facets
 from api.services.highlights import Highlight
 from api.services.rendering import reading_time_minutes
+from api.services.visibility import ANY_STATUS, EditorScope
 from models.entity import SLUG_PATTERN
 
 if TYPE_CHECKING:
@@ -53,7 +57,33 @@ class PublicationOrder(Enum):
     )
 
 
-@strawberry.type(description="An article, report or post, as the public sees it.")
+@strawberry.enum(name="PublicationStatus", description="Where a publication is in the workflow.")
+class StatusChoice(Enum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+@strawberry.enum(name="PublicationStatusFilter")
+class StatusFilterChoice(Enum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+    ANY = strawberry.enum_value("any", description="Every status the token may see.")
+
+
+EDITORS_ONLY = (
+    "Only for a token that may edit this publication: UNAUTHENTICATED without one, FORBIDDEN "
+    "for one that may not."
+)
+
+
+@strawberry.type(
+    description="An article, report or post: as the public sees it, and, with a token, as "
+    "its editors do."
+)
 class Publication(relay.Node):
     id: relay.NodeID[int]
     slug: str = strawberry.field(
@@ -62,16 +92,22 @@ class Publication(relay.Node):
     title: str
     subtitle: str | None
     excerpt: str | None
-    published_at: datetime
+    published_at: datetime | None = strawberry.field(
+        description="When it became (or, scheduled, becomes) visible; null for a draft "
+        "never published. Always set on what the public sees."
+    )
     updated_at: datetime
     word_count: int
     featured_image: Image | None
     series_id: strawberry.Private[int | None]
     # The body columns, when the row came from a detail lookup rather than a list.
-    detail: strawberry.Private[AnyRow | None] = None
+    detail: strawberry.Private[Any] = None
+    # Reached through an editor's token or a preview token, so perhaps unpublished: its body
+    # is then read whatever its status. Publicly reached ones are read as the public sees them.
+    unrestricted: strawberry.Private[bool] = False
 
     @classmethod
-    def from_row(cls, row: AnyRow) -> Self:
+    def from_row(cls, row: AnyRow, *, unrestricted: bool = False) -> Self:
         return cls(
             id=row.id,
             slug=row.slug,
@@ -84,15 +120,65 @@ class Publication(relay.Node):
             featured_image=Image.from_row(row),
             series_id=row.series_id,
             detail=row if "body_html" in row._fields else None,
+            unrestricted=unrestricted,
+        )
+
+    @classmethod
+    def from_model(cls, publication: models.Publication) -> Self:
+        """A publication an editor's token may see, whatever its status."""
+        assert publication.id is not None
+        return cls(
+            id=publication.id,
+            slug=publication.slug,
+            title=publication.title,
+            subtitle=publication.subtitle,
+            excerpt=publication.excerpt,
+            published_at=publication.published_at,
+            updated_at=publication.updated_at,
+            word_count=publication.word_count,
+            featured_image=Image.from_row(publication),
+            series_id=publication.series_id,
+            detail=publication,
+            unrestricted=True,
         )
 
     @classmethod
     async def load(cls, info: Info, reference: str) -> Self | None:
-        """By database id, slug, or former slug (which gives the publication as it is now)."""
+        """By database id, slug, or former slug (which gives the publication as it is now):
+        what the public sees, or, with a token, whatever its principal may see (REST's
+        rule: `publishing.ensure_may_view`)."""
+        principal = info.context.principal
+        if principal is not None:
+            try:
+                editable = await info.context.db.run(publishing.find_for_editing, reference)
+                publishing.ensure_may_view(principal, editable)
+            except NotFound:
+                return None
+            return cls.from_model(editable)
         found = await info.context.db.run(service.get_publication, reference)
         if isinstance(found, service.Redirect):
             found = await info.context.db.run(service.get_publication, found.slug)
         return None if found is None or isinstance(found, service.Redirect) else cls.from_row(found)
+
+    @classmethod
+    async def previewed(cls, info: Info, token: str, reference: str | None) -> Self | None:
+        """The publication a valid preview token shows, whatever its status, if it is the one
+        `reference` names (when given); None for anything else, as REST's `?preview=`."""
+        publication_id = previews.publication_id(token, info.context.secret_key)
+        if publication_id is None:
+            return None
+        row = await info.context.db.run(service.editor_row, publication_id)
+        if row is None or reference not in (None, str(row.id), row.slug):
+            return None
+        return cls.from_row(row, unrestricted=True)
+
+    @classmethod
+    async def edited(cls, info: Info, publication_id: int) -> Self:
+        """After a write: the publication as it now is."""
+        row = await info.context.db.run(service.editor_row, publication_id)
+        if row is None:
+            raise NotFound(f"publication {publication_id} no longer exists")
+        return cls.from_row(row, unrestricted=True)
 
     @field(description="The id REST uses: stable forever, a decimal string.")
     def database_id(self) -> strawberry.ID:
@@ -157,24 +243,57 @@ class Publication(relay.Node):
             title=self.title,
             subtitle=self.subtitle,
             authors=[author.name for author in authors],
-            published_at=self.published_at,
+            # A draft never published is cited as of its last change (a preview's citation).
+            published_at=self.published_at or self.updated_at,
             url=settings.publication_url(self.slug),
             publisher=settings.site_name,
             container_title=series.name if series is not None else None,
         )
         return cite(work, CitationFormat[format.name])
 
+    @field(description=EDITORS_ONLY)
+    async def status(self, info: Info) -> StatusChoice | None:
+        return StatusChoice((await self._editable(info)).status)
+
+    @field(description=f"The body as written, Markdown with `[^n]` references. {EDITORS_ONLY}")
+    async def body_markdown(self, info: Info) -> str | None:
+        return (await self._editable(info)).body_markdown
+
+    @field(description=f"Notes editors leave each other; never public. {EDITORS_ONLY}")
+    async def editorial_notes(self, info: Info) -> str | None:
+        return (await self._editable(info)).editorial_notes
+
+    @field(description=f"Every saved state, newest first: `restoreRevision` takes a number. "
+           f"{EDITORS_ONLY}")  # fmt: skip
+    async def revisions(self, info: Info) -> list[Revision] | None:
+        await self._editable(info)
+        found = await info.context.db.run(revisions.list_revisions, self.id)
+        return [Revision.from_summary(summary) for summary in found]
+
     async def _series(self, info: Info) -> AnyRow | None:
         if self.series_id is None:
             return None
         return await info.context.loaders.series_by_id.load(self.series_id)
 
-    async def _detail(self, info: Info) -> AnyRow:
+    async def _detail(self, info: Info) -> Any:
         if self.detail is None:
-            self.detail = await info.context.loaders.body_by_publication_id.load(self.id)
-        if self.detail is None:  # unpublished between two statements of this request
+            loaders = info.context.loaders
+            loader = loaders.editable_by_id if self.unrestricted else loaders.body_by_publication_id
+            self.detail = await loader.load(self.id)
+        if self.detail is None:  # unpublished or deleted between two statements of this request
             raise NotFound(f"publication {self.id} is no longer visible")
         return self.detail
+
+    async def _editable(self, info: Info) -> models.Publication:
+        """The publication, if the request's principal may edit it (REST's rule)."""
+        principal = info.context.principal
+        if principal is None:
+            raise Unauthenticated("only its editors see this: send a token")
+        found = await info.context.loaders.editable_by_id.load(self.id)
+        if found is None:
+            raise NotFound(f"publication {self.id} no longer exists")
+        publishing.ensure_may_edit(principal, found)
+        return found
 
 
 _ORDERS = {
@@ -203,8 +322,13 @@ class PublicationFilter:
     search: str | None = strawberry.field(
         default=None, description="Full text: every word must match."
     )
+    status: list[StatusFilterChoice] | None = strawberry.field(
+        default=None,
+        description="With a token only: unpublished work too, e.g. `[DRAFT, SCHEDULED]` or "
+        "`ANY` (an author sees public work and their own). Without it, what the public sees.",
+    )
 
-    def to_service(self) -> service.PublicationFilter:
+    def to_service(self, principal: Principal | None) -> service.PublicationFilter:
         if self.year is not None and not 1 <= self.year <= 9999:
             raise Invalid.field("filter.year", "must be between 1 and 9999")
         return service.PublicationFilter(
@@ -216,7 +340,25 @@ class PublicationFilter:
             published_after=_moment("filter.publishedAfter", self.published_after),
             published_before=_moment("filter.publishedBefore", self.published_before),
             search=self.search,
+            scope=_scope(self.status, principal),
         )
+
+
+def _scope(
+    chosen: list[StatusFilterChoice] | None, principal: Principal | None
+) -> EditorScope | None:
+    """REST's `status=`: the statuses asked for, an author's narrowed to their own work."""
+    if chosen is None:
+        return None
+    if principal is None:
+        raise Unauthenticated("filter.status shows unpublished work: send a token")
+    if not chosen:
+        raise Invalid.field("filter.status", "name at least one status, or ANY")
+    if StatusFilterChoice.ANY in chosen:
+        statuses = ANY_STATUS
+    else:
+        statuses = frozenset(models.PublicationStatus(choice.value) for choice in chosen)
+    return EditorScope(statuses, None if principal.is_editor else principal.user_id)
 
 
 def _slugs(field: str, values: list[str] | None) -> tuple[str, ...]:
@@ -260,11 +402,14 @@ async def find(
     async def fetch_by_key(keys: cursors.KeysetRequest) -> cursors.KeysetPage:
         return await info.context.db.run(cursors.keyset_page, filters, order, keys)
 
+    def node(row: AnyRow) -> Publication:
+        return Publication.from_row(row, unrestricted=filters.scope is not None)
+
     if cursors.is_keyed(order):
         return await paginate_by_key(
-            request, order, fetch_by_key, fetch, Publication.from_row, PublicationConnection
+            request, order, fetch_by_key, fetch, node, PublicationConnection
         )
-    return await paginate(request, fetch, Publication.from_row, PublicationConnection)
+    return await paginate(request, fetch, node, PublicationConnection)
 
 
 _FILTERS: dict[Kind, Callable[[str], service.PublicationFilter]] = {
@@ -306,7 +451,10 @@ async def find_hits(
         facets = found.facets
         return [(row, found.highlights.get(row.id)) for row in found.rows], found.total
 
-    hits = await paginate(request, fetch, SearchHit.from_hit, Connection[SearchHit])
+    def node(hit: Hit) -> SearchHit:
+        return SearchHit.from_hit(hit, unrestricted=filters.scope is not None)
+
+    hits = await paginate(request, fetch, node, Connection[SearchHit])
     return SearchConnection(
         edges=hits.edges,
         page_info=hits.page_info,

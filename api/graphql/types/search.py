@@ -53,12 +53,14 @@ class SearchHit:
     publication: Publication
 
     @classmethod
-    def from_hit(cls, hit: tuple[AnyRow, Highlight | None]) -> "SearchHit":
+    def from_hit(
+        cls, hit: tuple[AnyRow, Highlight | None], *, unrestricted: bool = False
+    ) -> "SearchHit":
         row, found = hit
         return cls(
             highlight=found.passage if found else None,
             title_highlight=found.title if found else None,
-            publication=Publication.from_row(row),
+            publication=Publication.from_row(row, unrestricted=unrestricted),
         )
 
 

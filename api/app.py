@@ -12,6 +12,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
 from api import feeds, sitemap
+from api.cache.clock import ContentClock
+from api.cache.middleware import ResponseCacheMiddleware
+from api.cache.store import ResponseStore
 from api.db import SessionMiddleware, create_engine, create_sessionmaker
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.graphql.app import create_graphql_app
@@ -50,17 +53,20 @@ def create_app(
     sessionmaker = sessionmaker or create_sessionmaker(engine)
     # Read (or, on a first development run, generate and keep) the key that signs tokens.
     secret_key = settings.resolved_secret_key()
+    clock = ContentClock(sessionmaker) if settings.response_cache is Switch.ON else None
+    store = ResponseStore(settings.response_cache_mb * 1024 * 1024)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        background = None
+        background = []
         if settings.worker is Switch.ON:
-            background = asyncio.create_task(Worker(sessionmaker, settings).run(stop))
+            background.append(asyncio.create_task(Worker(sessionmaker, settings).run(stop)))
+        if clock is not None:
+            background.append(asyncio.create_task(clock.watch(stop)))
         yield
         stop.set()
-        if background is not None:
-            await background
+        await asyncio.gather(*background)
         await engine.dispose()
 
     app = Starlette(
@@ -87,6 +93,7 @@ def create_app(
             ),
             Middleware(HeadAsGetMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            *([Middleware(ResponseCacheMiddleware, clock=clock, store=store)] if clock else []),
             Middleware(SessionMiddleware, sessionmaker=sessionmaker),
         ],
         exception_handlers={
@@ -100,4 +107,6 @@ def create_app(
     app.state.secret_key = secret_key
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    app.state.response_store = store
+    app.state.content_clock = clock
     return app

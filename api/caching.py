@@ -45,7 +45,7 @@ def cached_response(
         "Vary": "Authorization",
         **(headers or {}),
     }
-    if _matches(request.headers.get("if-none-match"), tag):
+    if matches_entity_tag(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=validators)
     return Response(body, status_code=status_code, media_type=media_type, headers=validators)
 
@@ -56,7 +56,7 @@ def cached_json(
     return cached_response(request, orjson.dumps(payload), JSON, headers=headers)
 
 
-def _matches(if_none_match: str | None, tag: str) -> bool:
+def matches_entity_tag(if_none_match: str | None, tag: str) -> bool:
     """RFC 9110 §13.1.2: weak comparison, `*` matches any current representation."""
     if not if_none_match:
         return False

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     smtp_url: str | None = None
     response_cache: Switch = Switch.ON
+    response_cache_mb: int = Field(default=64, ge=1)
     # How long browsers and CDNs may keep a public answer, then serve it stale while they
     # revalidate it with its ETag.
     cache_max_age: int = Field(default=60, ge=0)

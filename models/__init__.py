@@ -3,6 +3,7 @@
 from models.audit import AuditEvent, LoginThrottle
 from models.author import Author
 from models.base import metadata, utcnow
+from models.content_state import ContentState
 from models.footnote import Footnote
 from models.publication import (
     Publication,
@@ -30,6 +31,7 @@ __all__ = [
     "AuditEvent",
     "Author",
     "Category",
+    "ContentState",
     "DeliveryStatus",
     "Footnote",
     "LoginThrottle",

@@ -197,8 +197,9 @@ def settings_for(database: Database, tmp_path: Path, **overrides: Any) -> Settin
         "secret_key_file": tmp_path / "secret_key",
         "public_base_url": "https://example.org",
         "log_level": "WARNING",
-        # Background work runs only where a test starts it.
+        # Background work and the response cache run only where a test turns them on.
         "worker": "off",
+        "response_cache": "off",
         **overrides,
     }
     return Settings(**values)

@@ -9,11 +9,12 @@ from starlette.responses import Response
 
 from api.caching import cached_json
 from api.errors import NotFound
+from api.rest.auth import MaybeEditor, private
 from api.rest.dependencies import Db
 from api.rest.pagination import page_headers, page_meta
 from api.rest.params import Paging
 from api.rest.presenters import entry
-from api.rest.responses import INVALID, NOT_FOUND
+from api.rest.responses import INVALID, NOT_FOUND, UNAUTHENTICATED
 from api.rest.schemas import Author, Listing, Single, Taxonomy
 from api.services.directory import Kind, get_entry, list_entries
 
@@ -40,11 +41,17 @@ def _register(kind: Kind, plural: str, shape: type[BaseModel]) -> None:
         request: Request,
         id_or_slug: Annotated[str, Path(description="The id or the slug.")],
         db: Db,
+        principal: MaybeEditor,
     ) -> Response:
+        """With a token, the answer is private and its ETag is the version, for If-Match."""
         found = await get_entry(db, kind, id_or_slug)
         if found is None:
             raise NotFound(f"no {kind.value} {id_or_slug!r}")
-        return cached_json(request, {"data": entry(kind, found)})
+        response = cached_json(request, {"data": entry(kind, found)})
+        if principal is not None:
+            response = private(response)
+            response.headers["ETag"] = f'"{found.row.version}"'
+        return response
 
     listing: Any = Listing[shape]  # type: ignore[valid-type]
     single: Any = Single[shape]  # type: ignore[valid-type]
@@ -63,7 +70,7 @@ def _register(kind: Kind, plural: str, shape: type[BaseModel]) -> None:
         read_kind,
         methods=["GET"],
         response_model=single,
-        responses=NOT_FOUND,
+        responses={**NOT_FOUND, **UNAUTHENTICATED},
         tags=[plural],
         operation_id=f"read_{kind.value}",
         summary=f"One {kind.value}, with its count of visible publications",

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, PreconditionFailed
-from api.services import audit, events
+from api.services import audit, content_version, events
 from api.services.auth import Principal
 from api.services.directory import Kind, link_column
 from api.services.lookup import parse_reference
@@ -92,6 +92,7 @@ async def create_entry(
     db.add(row)
     await db.flush()
     audit.record(db, principal, f"{kind.value}.create", kind.value, row.id, slug=slug)
+    await content_version.bump(db)  # lists of this kind show it
     return row
 
 
@@ -155,6 +156,7 @@ async def delete_entry(
         raise _stale(kind, row.version)
     audit.record(db, principal, f"{kind.value}.delete", kind.value, row.id, slug=row.slug)
     await events.append_changes(db, affected)  # a deleted series leaves its publications
+    await content_version.bump(db)
 
 
 async def _visible_publications(

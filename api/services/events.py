@@ -15,10 +15,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from api.services import content_version
 from api.services.directory import Kind
 from api.services.visibility import is_publicly_visible
 from api.services.webhooks import Subject, enqueue
-from models import Publication, PublicationChange
+from models import Publication, PublicationChange, PublicationStatus
 
 # Any constant: the lock only has to be the same one for every writer.
 CHANGE_LOG_LOCK = 7_242_001
@@ -43,6 +44,8 @@ async def publication_changed(
     """After a write to one publication: log it if its public state may have changed, and
     announce it to webhooks."""
     is_visible = not deleted and is_publicly_visible(publication)
+    if publication.status == PublicationStatus.SCHEDULED:
+        await content_version.bump(db)  # caches must expire when its moment comes
     if not (was_visible or is_visible):
         return  # a draft's edits are nobody's business outside
     assert publication.id is not None
@@ -58,6 +61,7 @@ async def entry_changed(
     db: AsyncSession, kind: Kind, entry_id: int, slug: str, publications: Sequence[tuple[int, str]]
 ) -> None:
     """An author or taxonomy changed: the visible publications that show it changed too."""
+    await content_version.bump(db)
     await append_changes(db, publications)
     event = EventType.AUTHOR_UPDATED if kind is Kind.AUTHOR else EventType.TAXONOMY_UPDATED
     await enqueue(db, event.value, Subject(kind.value, entry_id, slug))
@@ -66,6 +70,7 @@ async def entry_changed(
 async def append_changes(db: AsyncSession, publications: Sequence[tuple[int, str]]) -> None:
     if not publications:
         return
+    await content_version.bump(db)
     if db.get_bind().dialect.name == "postgresql":
         await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
     db.add_all(PublicationChange(publication_id=pid, slug=slug) for pid, slug in publications)

@@ -1,0 +1,47 @@
+"""What every process knows of the content version, without a query per request.
+
+A background task reads the version (and the next scheduled moment) every half second, so
+every process sees another's commit within a second. The process that commits reads it at
+once, before it answers the write: its next read is never stale.
+"""
+
+import asyncio
+import contextlib
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.logging import get_logger
+from api.services import content_version
+from models import utcnow
+
+POLL_SECONDS = 0.5
+log = get_logger("colophon.cache")
+
+
+class ContentClock:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self.version = -1  # unknown until the first read: nothing is fresh
+        self.next_scheduled: datetime | None = None
+
+    def fresh(self, version: int, expires_at: datetime | None) -> bool:
+        """May an entry rendered at `version`, before the scheduled moment `expires_at`,
+        still be served? Not once the content changed or that moment came."""
+        if version != self.version or self.version < 0:
+            return False
+        return expires_at is None or utcnow() < expires_at
+
+    async def refresh(self) -> None:
+        async with self.sessionmaker() as db:
+            self.version, self.next_scheduled = await content_version.current(db)
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.refresh()
+            except Exception:  # the database may be away a moment: serve nothing stale
+                self.version = -1
+                log.warning("cache.clock_unavailable")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), POLL_SECONDS)

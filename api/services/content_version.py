@@ -1,0 +1,41 @@
+"""The content version: raised in the same transaction as every write a visitor could see,
+so a response cache keyed on it can never serve a body older than the data."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models import ContentState, Publication, PublicationStatus, utcnow
+
+
+async def bump(db: AsyncSession) -> None:
+    await db.execute(
+        update(ContentState)
+        .where(col(ContentState.id) == 1)
+        .values(version=col(ContentState.version) + 1, changed_at=utcnow())
+    )
+
+
+async def current(db: AsyncSession) -> tuple[int, datetime | None]:
+    """The version, and the next moment a scheduled publication becomes visible (answers
+    cached before it must not be served after it), in one statement."""
+    now = utcnow()
+    next_due = (
+        select(func.min(col(Publication.published_at)))
+        .where(
+            col(Publication.status) == PublicationStatus.SCHEDULED,
+            col(Publication.published_at) > now,
+        )
+        .scalar_subquery()
+    )
+    row = (
+        await db.execute(
+            select(col(ContentState.version), next_due).where(col(ContentState.id) == 1)
+        )
+    ).first()
+    if row is None:
+        return 0, None
+    version, moment = row
+    return version, moment

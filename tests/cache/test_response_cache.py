@@ -1,0 +1,170 @@
+"""The response cache is exact: after every kind of change, the process that committed it
+never serves the old body, and another process on the same database stops within a second;
+a hit costs no SQL statement."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from api.app import create_app
+from api.db import create_engine, create_sessionmaker
+from api.services.accounts import create_api_token
+from models import Role, User
+from tests.conftest import Database, serving, settings_for
+from tests.content import Content
+
+Client = httpx.AsyncClient
+
+
+@pytest.fixture
+async def two_processes(
+    fresh_database: Database, tmp_path: Path
+) -> AsyncIterator[tuple[Client, Client, dict[str, str], Any]]:
+    """Two apps on one database, each with its own cache and connections, as two processes
+    would be; an editor's header; and the first app (to count its statements)."""
+    engine = create_engine(fresh_database.url)
+    async with create_sessionmaker(engine)() as session:
+        content = Content(session)
+        author = await content.author("Juni Kim")
+        category = await content.category("Inter-Korean")
+        await content.publication("Cached piece", authors=[author], categories=[category])
+        await content.publication("Other piece", authors=[author])
+        user = User(email="e@example.org", name="E", role=Role.EDITOR)
+        session.add(user)
+        await session.flush()
+        token, _ = await create_api_token(session, user, "cache")
+        await session.commit()
+    await engine.dispose()
+    apps = [create_app(settings_for(fresh_database, tmp_path, response_cache="on")) for _ in "ab"]
+    async with serving(apps[0]) as first, serving(apps[1]) as second:
+        await _settled(first)
+        yield first, second, {"Authorization": f"Bearer {token}"}, apps[0]
+
+
+async def _settled(client: Client) -> None:
+    """Wait for the clocks' first read."""
+    await asyncio.sleep(0.05)
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], within: float = 1.0) -> float:
+    started = time.monotonic()
+    while not await check():
+        assert time.monotonic() - started < within, "another process served a stale answer"
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def _etag_of(client: Client, path: str, headers: dict[str, str]) -> str:
+    return (await client.get(path, headers=headers)).headers["etag"]
+
+
+CHANGES: list[tuple[str, str, Callable[[Client, dict[str, str]], Awaitable[Any]], str]] = []
+
+
+async def edit(client: Client, editor: dict[str, str]) -> None:
+    path = "/api/v1/publications/cached-piece"
+    etag = await _etag_of(client, path, editor)
+    r = await client.patch(
+        path, json={"title": "Edited piece"}, headers={**editor, "If-Match": etag}
+    )
+    assert r.status_code == 200
+
+
+async def unpublish(client: Client, editor: dict[str, str]) -> None:
+    r = await client.post("/api/v1/publications/cached-piece/unpublish", headers=editor)
+    assert r.status_code == 200
+
+
+async def publish(client: Client, editor: dict[str, str]) -> None:
+    r = await client.post("/api/v1/publications/cached-piece/publish", headers=editor)
+    assert r.status_code == 200
+
+
+async def delete(client: Client, editor: dict[str, str]) -> None:
+    path = "/api/v1/publications/other-piece"
+    etag = await _etag_of(client, path, editor)
+    r = await client.delete(path, headers={**editor, "If-Match": etag})
+    assert r.status_code == 204
+
+
+async def rename_category(client: Client, editor: dict[str, str]) -> None:
+    path = "/api/v1/categories/inter-korean"
+    etag = await _etag_of(client, path, editor)
+    r = await client.patch(path, json={"name": "Korea"}, headers={**editor, "If-Match": etag})
+    assert r.status_code == 200
+
+
+STEPS = [
+    ("/api/v1/publications", edit, "Edited piece"),
+    ("/api/v1/publications/cached-piece", unpublish, '"status":404'),
+    ("/api/v1/stats", publish, '"publications":2'),
+    ("/api/v1/authors/juni-kim", delete, '"publication_count":1'),
+    ("/api/v1/publications/cached-piece", rename_category, '"name":"Korea"'),
+]
+
+
+async def test_every_change_reaches_both_processes(
+    two_processes: tuple[Client, Client, dict[str, str], Any],
+) -> None:
+    first, second, editor, _ = two_processes
+    for path, change, expected in STEPS:
+        for client in (first, second):  # warm both caches
+            await client.get(path)
+            assert expected not in (await client.get(path)).text, (path, change.__name__)
+        await change(first, editor)
+        assert expected in (await first.get(path)).text, f"{change.__name__}: committer stale"
+        lag = await _eventually(lambda p=path, e=expected: _shows(second, p, e))
+        assert lag < 1.0
+
+
+async def _shows(client: Client, path: str, expected: str) -> bool:
+    return expected in (await client.get(path)).text
+
+
+async def test_a_scheduled_moment_ends_cached_answers(
+    two_processes: tuple[Client, Client, dict[str, str], Any],
+) -> None:
+    first, second, editor, _ = two_processes
+    created = await first.post("/api/v1/publications", json={"title": "Soon"}, headers=editor)
+    at = (datetime.now(UTC) + timedelta(seconds=1.2)).isoformat()
+    path = f"/api/v1/publications/{created.json()['data']['id']}/publish"
+    assert (await first.post(path, json={"at": at}, headers=editor)).status_code == 200
+    await asyncio.sleep(0.6)  # let the other process's clock learn of the moment
+    for client in (first, second):
+        assert "Soon" not in (await client.get("/api/v1/publications")).text
+    await asyncio.sleep(0.7)
+    for client in (first, second):
+        assert "Soon" in (await client.get("/api/v1/publications")).text
+
+
+async def test_a_hit_costs_no_statement_and_honours_etags(
+    two_processes: tuple[Client, Client, dict[str, str], Any],
+) -> None:
+    first, _, editor, app = two_processes
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    miss = await first.get("/api/v1/publications?per_page=5")
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        hit = await first.get("/api/v1/publications?per_page=5")
+        not_modified = await first.get(
+            "/api/v1/publications?per_page=5", headers={"If-None-Match": miss.headers["etag"]}
+        )
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+    assert hit.content == miss.content
+    assert hit.headers["etag"] == miss.headers["etag"]
+    assert not_modified.status_code == 304
+    assert [s for s in statements if "content_state" not in s] == []
+    private = await first.get("/api/v1/publications?status=draft", headers=editor)
+    assert private.headers["cache-control"] == "private, no-store"

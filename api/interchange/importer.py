@@ -40,6 +40,7 @@ from api.interchange.records import (
     SubscriberRecord,
 )
 from api.interchange.rendering_worker import render_many
+from api.services import content_version
 from api.services.rendering import RenderedBody, check_footnotes
 from api.services.search_index import (
     SearchDocument,
@@ -130,6 +131,8 @@ async def import_directory(
             for record_type, path in files:
                 await importer.import_file(conn, record_type, path)
             await _advance_sequences(conn)
+            if sum(importer.report.written.values()):
+                await content_version.bump(conn)  # running servers' caches must let go
     except Exception as exc:
         if not _refused_by_constraint(exc):
             raise

@@ -4,13 +4,13 @@ so a response cache keyed on it can never serve a body older than the data."""
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from models import ContentState, Publication, PublicationStatus, utcnow
 
 
-async def bump(db: AsyncSession) -> None:
+async def bump(db: AsyncSession | AsyncConnection) -> None:
     await db.execute(
         update(ContentState)
         .where(col(ContentState.id) == 1)

@@ -11,6 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.cache.tags import header_values, response_tags
 from api.settings import Settings
 
 JSON = "application/json"
@@ -53,7 +54,11 @@ def cached_response(
 def cached_json(
     request: Request, payload: object, *, headers: dict[str, str] | None = None
 ) -> Response:
-    return cached_response(request, orjson.dumps(payload), JSON, headers=headers)
+    """A public JSON answer, tagged for CDNs with what it shows."""
+    tags = header_values(response_tags(request.url.path, payload))
+    return cached_response(
+        request, orjson.dumps(payload), JSON, headers={**tags, **(headers or {})}
+    )
 
 
 def matches_entity_tag(if_none_match: str | None, tag: str) -> bool:

@@ -67,7 +67,9 @@ class Worker:
         is the subject as it is now (the public detail while visible, else id and slug)."""
         subject = event["subject"]
         data: dict[str, Any] = {"id": str(subject["id"]), "slug": subject["slug"]}
-        if subject["kind"] == "publication":
+        if subject["kind"] == "purge":
+            data = {"tags": subject.get("tags", [])}
+        elif subject["kind"] == "publication":
             row = await get_publication(db, str(subject["id"]))
             if row is not None and not isinstance(row, Redirect):  # visible now
                 related = await Related.load(db, [row], footnotes=True)

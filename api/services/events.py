@@ -10,16 +10,25 @@ commit order. SQLite has a single writer, which gives the same order by itself.
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from api.cache.tags import purge_tags_for_publication
 from api.services import content_version
 from api.services.directory import Kind
 from api.services.visibility import is_publicly_visible
 from api.services.webhooks import Subject, enqueue
-from models import Publication, PublicationChange, PublicationStatus
+from models import (
+    Publication,
+    PublicationAuthor,
+    PublicationCategory,
+    PublicationChange,
+    PublicationStatus,
+    PublicationTag,
+)
 
 # Any constant: the lock only has to be the same one for every writer.
 CHANGE_LOG_LOCK = 7_242_001
@@ -55,6 +64,8 @@ async def publication_changed(
     else:
         event = EventType.DELETED if deleted else EventType.UNPUBLISHED
     await enqueue(db, event.value, Subject("publication", publication.id, publication.slug))
+    related = await _related_tags(db, publication.id)
+    await _purge(db, purge_tags_for_publication(publication.id, related))
 
 
 async def entry_changed(
@@ -65,6 +76,36 @@ async def entry_changed(
     await append_changes(db, publications)
     event = EventType.AUTHOR_UPDATED if kind is Kind.AUTHOR else EventType.TAXONOMY_UPDATED
     await enqueue(db, event.value, Subject(kind.value, entry_id, slug))
+    await _purge(db, [f"{kind.value}:{entry_id}", LIST_TAGS[kind]])
+
+
+LIST_TAGS = {Kind.AUTHOR: "authors", Kind.CATEGORY: "categories", Kind.SERIES: "series",
+             Kind.TAG: "tags"}  # fmt: skip
+
+
+async def _purge(db: AsyncSession, tags: Sequence[str]) -> None:
+    await enqueue(db, "cache.purge", Subject("purge", 0, "", tuple(dict.fromkeys(tags))))
+
+
+async def _related_tags(db: AsyncSession, publication_id: int) -> list[str]:
+    """The cache tags of what a publication links to: their pages show its count."""
+    tags: list[str] = []
+    links: tuple[tuple[str, Any, str], ...] = (
+        ("author", PublicationAuthor, "author_id"),
+        ("category", PublicationCategory, "category_id"),
+        ("tag", PublicationTag, "tag_id"),
+    )
+    for kind, link_model, column in links:
+        ids = await db.scalars(
+            select(getattr(link_model, column)).where(link_model.publication_id == publication_id)
+        )
+        tags += [f"{kind}:{i}" for i in ids]
+    series_id = await db.scalar(
+        select(col(Publication.series_id)).where(col(Publication.id) == publication_id)
+    )
+    if series_id is not None:
+        tags.append(f"series:{series_id}")
+    return tags
 
 
 async def append_changes(db: AsyncSession, publications: Sequence[tuple[int, str]]) -> None:

@@ -29,6 +29,8 @@ EVENT_TYPES = (
     "publication.deleted",
     "author.updated",
     "taxonomy.updated",
+    # Not in the contract's list: for a CDN purge adapter, the cache tags a change made stale.
+    "cache.purge",
 )
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- the Standard Webhooks marker, not a secret
 # After the first try: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h; then it has failed.
@@ -76,12 +78,13 @@ class Subject:
     """What an event is about. Its `data` is rendered when it is delivered, from what the
     database holds then: the public detail while it is visible, else its id and slug."""
 
-    kind: str  # "publication", "author", "category", "series", "tag"
+    kind: str  # "publication", "author", "category", "series", "tag", or "purge"
     id: int
     slug: str
+    tags: tuple[str, ...] = ()  # for "purge": the cache tags to purge
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "slug": self.slug}
+        return {"kind": self.kind, "id": self.id, "slug": self.slug, "tags": list(self.tags)}
 
 
 async def enqueue(db: AsyncSession, event_type: str, subject: Subject) -> None:

@@ -1,0 +1,70 @@
+"""Cache tags for CDNs (`Surrogate-Key` for Fastly, `Cache-Tag` for Cloudflare): every
+public answer names what it shows, and every change names what it invalidates, so a CDN can
+purge exactly the answers a change made stale.
+
+Tags: `publications` (any list or feed of publications), `publication:<id>`, `author:<id>`,
+`category:<id>`, `series:<id>`, `tag:<id>`, and `authors`, `categories`, `series`, `tags`
+for the lists of each kind.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+# Where a publication's payload names its relations, and the tag each gives.
+_RELATIONS = {"authors": "author", "categories": "category", "tags": "tag", "series": "series"}
+# The lists a path's answer belongs to.
+_LISTS = {
+    "/api/v1/publications": ("publications",),
+    "/api/v1/search": ("publications",),
+    "/api/v1/stats": ("publications", "authors", "categories", "series", "tags"),
+    "/api/v1/authors": ("authors",),
+    "/api/v1/categories": ("categories",),
+    "/api/v1/series": ("series",),
+    "/api/v1/tags": ("tags",),
+    "/sitemap.xml": ("publications",),
+}
+_ENTRY_PATHS = {"/api/v1/authors/": "author", "/api/v1/categories/": "category",
+                "/api/v1/series/": "series", "/api/v1/tags/": "tag"}  # fmt: skip
+
+
+def response_tags(path: str, payload: object) -> list[str]:
+    tags: dict[str, None] = dict.fromkeys(_LISTS.get(path, ()))
+    if path.startswith(("/feeds/", "/sitemaps/")):
+        tags["publications"] = None
+    for prefix, kind in _ENTRY_PATHS.items():
+        if path.startswith(prefix) and isinstance(payload, dict):
+            data = payload.get("data")
+            if isinstance(data, dict) and "id" in data:
+                tags[f"{kind}:{data['id']}"] = None
+    _walk(payload, tags)
+    return list(tags)
+
+
+def _walk(value: Any, tags: dict[str, None]) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _walk(item, tags)
+    elif isinstance(value, dict):
+        if "reading_time_minutes" in value and "id" in value:  # a publication
+            tags[f"publication:{value['id']}"] = None
+            for field, kind in _RELATIONS.items():
+                related = value.get(field)
+                for item in related if isinstance(related, list) else [related]:
+                    if isinstance(item, dict) and "id" in item:
+                        tags[f"{kind}:{item['id']}"] = None
+        for key in ("data", "publication"):
+            if key in value:
+                _walk(value[key], tags)
+
+
+def header_values(tags: Iterable[str]) -> dict[str, str]:
+    names = list(tags)
+    if not names:
+        return {}
+    return {"Surrogate-Key": " ".join(names), "Cache-Tag": ",".join(names)}
+
+
+def purge_tags_for_publication(publication_id: int, related: Iterable[str]) -> list[str]:
+    """A publication's change makes stale its own page, every list, and the pages of what
+    it links to (their counts)."""
+    return ["publications", f"publication:{publication_id}", *related]

@@ -1,0 +1,52 @@
+"""Cache tags name what an answer shows; a change announces the tags it makes stale."""
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import WebhookDelivery
+from tests.content import Content
+from tests.rest.conftest import content, tokens
+
+__all__ = ["content", "tokens"]
+
+
+async def test_answers_name_what_they_show(client: httpx.AsyncClient, content: Content) -> None:
+    author = await content.author("Juni Kim")
+    category = await content.category("Inter-Korean")
+    publication = await content.publication("Tagged", authors=[author], categories=[category])
+
+    listing = await client.get("/api/v1/publications")
+    keys = listing.headers["surrogate-key"].split()
+    assert {"publications", f"publication:{publication.id}", f"author:{author.id}",
+            f"category:{category.id}"} <= set(keys)  # fmt: skip
+    assert listing.headers["cache-tag"] == ",".join(keys)
+    detail = await client.get(f"/api/v1/authors/{author.slug}")
+    assert detail.headers["surrogate-key"] == f"author:{author.id}"
+
+
+async def test_a_change_announces_the_tags_to_purge(
+    client: httpx.AsyncClient, content: Content, tokens: dict[str, dict[str, str]],
+    session: AsyncSession,
+) -> None:  # fmt: skip
+    author = await content.author("Juni Kim")
+    publication = await content.publication("To purge", authors=[author])
+    hook = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://cdn-adapter.example/purge", "events": ["cache.purge"]},
+        headers=tokens["admin"],
+    )
+    assert hook.status_code == 201
+    path = f"/api/v1/publications/{publication.id}"
+    etag = (await client.get(path, headers=tokens["editor"])).headers["etag"]
+    edited = await client.patch(
+        path, json={"title": "Purged"}, headers={**tokens["editor"], "If-Match": etag}
+    )
+    assert edited.status_code == 200
+    [delivery] = (await session.execute(select(WebhookDelivery))).scalars().all()
+    assert delivery.event_type == "cache.purge"
+    assert set(delivery.payload["subject"]["tags"]) == {
+        "publications",
+        f"publication:{publication.id}",
+        f"author:{author.id}",
+    }

@@ -21,6 +21,7 @@ from api.graphql.app import create_graphql_app
 from api.health import healthz, readyz
 from api.logging import configure_logging
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGetMiddleware
+from api.ratelimit import RateLimitMiddleware, create_rate_limiter
 from api.rest.app import create_rest_api
 from api.settings import Settings, Switch
 from api.worker import Worker
@@ -55,6 +56,7 @@ def create_app(
     secret_key = settings.resolved_secret_key()
     clock = ContentClock(sessionmaker) if settings.response_cache is Switch.ON else None
     store = ResponseStore(settings.response_cache_mb * 1024 * 1024)
+    rate_limiter = create_rate_limiter(settings, sessionmaker)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,9 +66,13 @@ def create_app(
             background.append(asyncio.create_task(Worker(sessionmaker, settings).run(stop)))
         if clock is not None:
             background.append(asyncio.create_task(clock.watch(stop)))
+        if rate_limiter is not None:
+            await rate_limiter.start()
         yield
         stop.set()
         await asyncio.gather(*background)
+        if rate_limiter is not None:
+            await rate_limiter.stop()  # its last counts need the engine
         await engine.dispose()
 
     app = Starlette(
@@ -92,6 +98,7 @@ def create_app(
                 max_age=86400,
             ),
             Middleware(HeadAsGetMiddleware),
+            *([Middleware(RateLimitMiddleware, limiter=rate_limiter)] if rate_limiter else []),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             *([Middleware(ResponseCacheMiddleware, clock=clock, store=store)] if clock else []),
             Middleware(SessionMiddleware, sessionmaker=sessionmaker),
@@ -107,6 +114,7 @@ def create_app(
     app.state.secret_key = secret_key
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    app.state.rate_limiter = rate_limiter
     app.state.response_store = store
     app.state.content_clock = clock
     return app

@@ -69,6 +69,19 @@ class Settings(BaseSettings):
     preview_token_hours: int = Field(default=72, ge=1, le=24 * 90)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    # Per-minute budgets for every request but the health probes (docs/api.md, "Partner
+    # keys and rate limits"); a partner key carries its own.
+    rate_limit: Switch = Switch.ON
+    rate_limit_anonymous_per_minute: int = Field(default=600, ge=1, le=1_000_000_000)
+    rate_limit_editor_per_minute: int = Field(default=6000, ge=1, le=1_000_000_000)
+    # Processes reconcile their counts with the shared store this often, and sooner once a
+    # budget's unsynced count reaches this share of it; the overshoot is bounded by it.
+    rate_limit_sync_seconds: float = Field(default=1.0, gt=0)
+    rate_limit_batch_percent: float = Field(default=1.0, gt=0, le=100)
+    rate_limit_redis_prefix: str = "colophon:ratelimit:"
+    # How long a process trusts what it looked up about a partner key: a revocation reaches
+    # the other processes within this time.
+    partner_key_cache_seconds: float = Field(default=30.0, ge=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -200,6 +200,12 @@ def settings_for(database: Database, tmp_path: Path, **overrides: Any) -> Settin
         # Background work and the response cache run only where a test turns them on.
         "worker": "off",
         "response_cache": "off",
+        # Rate limits stay on, too high to refuse a test's requests; no background sync,
+        # since a transactional test's app shares one connection between its requests
+        # (counts reach the store when the app stops). tests/ratelimit sets its own.
+        "rate_limit_anonymous_per_minute": 1_000_000,
+        "rate_limit_editor_per_minute": 1_000_000,
+        "rate_limit_sync_seconds": 3600,
         **overrides,
     }
     return Settings(**values)

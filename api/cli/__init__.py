@@ -2,7 +2,7 @@
 
 import typer
 
-from api.cli import accounts, content, server, worker
+from api.cli import accounts, content, partner_keys, server, worker
 
 app = typer.Typer(
     name="colophon",
@@ -16,6 +16,7 @@ content.register(app)
 worker.register(app)
 app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.tokens, name="tokens")
+app.add_typer(partner_keys.keys, name="keys")
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from api.rest import (
     directory_editing,
     docs,
     editing,
+    partner_keys,
     publications,
     search,
     stats,
@@ -77,6 +78,7 @@ def create_rest_api(settings: Settings, secret_key: str) -> FastAPI:
         stats,
         changes,
         webhooks,
+        partner_keys,
         admin,
         docs,
     ):

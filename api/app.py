@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 
-from api import feeds, sitemap
+from api import feeds, sitemap, subscription_pages
 from api.cache.clock import ContentClock
 from api.cache.middleware import ResponseCacheMiddleware
 from api.cache.store import ResponseStore
@@ -84,6 +84,7 @@ def create_app(
             Route("/feeds/publications.json", feeds.json_feed),
             Route("/sitemap.xml", sitemap.index),
             Route("/sitemaps/publications-{page:int}.xml", sitemap.page, name=sitemap.PAGE_ROUTE),
+            Mount("/subscriptions", routes=subscription_pages.routes),
             Mount("/api/v1", app=create_rest_api(settings, secret_key)),
             Route("/graphql", create_graphql_app(settings), name="graphql"),
         ],

@@ -29,6 +29,7 @@ from api.errors import FieldError, Invalid
 from api.rest.params import FeedParams
 from api.rest.presenters import Related, publication_summary
 from api.services.publications import PublicationFilter, latest_publications
+from api.services.syndication import site_rights, terms_for
 from api.settings import Settings
 from models import Author, Category, Series
 
@@ -62,6 +63,9 @@ class FeedItem:
     categories: list[str]
     tags: list[str]
     image_url: str | None
+    # The license and the credit partners give when they republish the item.
+    rights: str
+    syndication: dict[str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,7 @@ class Feed:
     self_url: str
     updated: datetime
     items: list[FeedItem]
+    rights: str
 
 
 async def rss(request: Request) -> Response:
@@ -106,6 +111,7 @@ async def load_feed(request: Request) -> Feed:
         self_url=str(request.url),
         updated=max((item.modified for item in items), default=EMPTY_FEED_UPDATED),
         items=items,
+        rights=xml_text(site_rights(settings)),
     )
 
 
@@ -165,6 +171,8 @@ def feed_item(row: Row[Any], related: Related, settings: Settings) -> FeedItem:
         categories=[xml_text(category["name"]) for category in shown["categories"]],
         tags=[xml_text(tag["name"]) for tag in shown["tags"]],
         image_url=urljoin(shown["url"], image["url"]) if image and image["url"] else None,
+        rights=xml_text(terms_for(settings, title=row.title, url=shown["url"]).rights),
+        syndication=shown["syndication"],
     )
 
 
@@ -209,6 +217,8 @@ def _generator(feed: Feed) -> FeedGenerator:
     # Both default to now; set from the content, the same items give the same bytes (ETag).
     generator.updated(feed.updated)
     generator.generator("Colophon")
+    # RSS <copyright> and Atom <rights>: the license; each item adds its own credit.
+    generator.rights(feed.rights)
     return generator
 
 
@@ -225,6 +235,8 @@ def _add_entry(generator: FeedGenerator, item: FeedItem) -> None:
     for name in item.authors:
         entry.author(name=name)
     entry.dc.dc_creator(item.authors)
+    entry.dc.dc_rights(item.rights)
+    entry.rights(item.rights)
     for name in _unique([*item.categories, *item.tags]):
         entry.category(term=name)
     if item.image_url:
@@ -258,6 +270,8 @@ def _json_item(item: FeedItem) -> dict[str, Any]:
     }
     if item.image_url:
         body["image"] = item.image_url
+    # JSON Feed's way to extend an item: an object whose name starts with an underscore.
+    body["_colophon"] = {"syndication": item.syndication}
     return body
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./colophon.db"
@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     redis_url: str | None = None
     smtp_url: str | None = None
+    # The mailing list's From (unset: the site's name at no-reply@ the public site's host), and
+    # the frontend's page that confirms a subscription (unset: Colophon's own page).
+    mail_from: str | None = None
+    subscription_confirm_url: str | None = None
+    # What partners may do with a publication, shown with every payload and feed item.
+    syndication_license: str = "All rights reserved"
+    syndication_license_url: str | None = None
+    attribution: str = "First published by {site_name} at {url}"
     response_cache: Switch = Switch.ON
     response_cache_mb: int = Field(default=64, ge=1)
     # How long browsers and CDNs may keep a public answer, then serve it stale while they
@@ -91,6 +99,28 @@ class Settings(BaseSettings):
             data["cors_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
         return data
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        if not url.startswith(("smtp://", "smtps://")):
+            raise ValueError(
+                "COLOPHON_SMTP_URL must be smtp://user:password@host:port or smtps://…"
+            )
+        return url
+
+    @model_validator(mode="after")
+    def _check_attribution(self) -> Self:
+        try:
+            self.attribution_for(title="", url="")
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(
+                "COLOPHON_ATTRIBUTION may name only {site_name}, {url} and {title} "
+                f"(not {error})"
+            ) from None
+        return self
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
         if self.env is Environment.PRODUCTION:
@@ -117,6 +147,10 @@ class Settings(BaseSettings):
         return self.publication_url_template.format(
             base=self.public_base_url.rstrip("/"), slug=slug
         )
+
+    def attribution_for(self, *, title: str, url: str) -> str:
+        """The credit a partner shows with a republished publication."""
+        return self.attribution.format(site_name=self.site_name, url=url, title=title)
 
     def resolved_secret_key(self) -> str:
         """The secret key; in development one is generated on first use and kept on disk."""

@@ -30,6 +30,7 @@ from api.rest import (
     admin,
     auth,
     changes,
+    citations,
     directory,
     directory_editing,
     docs,
@@ -38,6 +39,8 @@ from api.rest import (
     publications,
     search,
     stats,
+    subscribers,
+    subscriptions,
     webhooks,
 )
 from api.settings import Settings
@@ -71,6 +74,7 @@ def create_rest_api(settings: Settings, secret_key: str) -> FastAPI:
     for module in (
         auth,
         publications,
+        citations,
         editing,
         search,
         directory,
@@ -79,6 +83,8 @@ def create_rest_api(settings: Settings, secret_key: str) -> FastAPI:
         changes,
         webhooks,
         partner_keys,
+        subscriptions,
+        subscribers,
         admin,
         docs,
     ):

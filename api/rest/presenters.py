@@ -15,6 +15,7 @@ from api.services.facets import Facets, FacetValue
 from api.services.highlights import Highlight
 from api.services.rendering import reading_time_minutes
 from api.services.revisions import RevisionSummary
+from api.services.syndication import terms_for
 from api.settings import Settings
 from models import Revision
 
@@ -50,10 +51,11 @@ class Related:
 
 def publication_summary(row: AnyRow, related: Related, settings: Settings) -> Json:
     series = related.series.get(row.series_id) if row.series_id is not None else None
+    url = settings.publication_url(row.slug)
     return {
         "id": str(row.id),
         "slug": row.slug,
-        "url": settings.publication_url(row.slug),
+        "url": url,
         "title": row.title,
         "subtitle": row.subtitle,
         "excerpt": row.excerpt,
@@ -66,6 +68,7 @@ def publication_summary(row: AnyRow, related: Related, settings: Settings) -> Js
         "featured_image": _image(row),
         "word_count": row.word_count,
         "reading_time_minutes": reading_time_minutes(row.word_count),
+        "syndication": terms_for(settings, title=row.title, url=url).as_dict(),
     }
 
 

@@ -43,6 +43,17 @@ class Image(Shape):
     source_url: str | None
 
 
+class Syndication(Shape):
+    """The terms on which partners may republish a publication."""
+
+    license: str = Field(examples=["All rights reserved", "CC BY-ND 4.0"])
+    license_url: str | None = Field(examples=["https://creativecommons.org/licenses/by-nd/4.0/"])
+    attribution: str = Field(
+        description="The credit to show with a republished copy, linking to `url`.",
+        examples=["First published by Colophon at https://example.org/publications/x"],
+    )
+
+
 class Term(Shape):
     """A category, series or tag as a publication shows it."""
 
@@ -80,6 +91,7 @@ class PublicationSummary(Shape):
     featured_image: Image | None
     word_count: int
     reading_time_minutes: int
+    syndication: Syndication
 
 
 class Publication(PublicationSummary):

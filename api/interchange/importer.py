@@ -228,14 +228,14 @@ class _Importer:
         self.vector_servers: asyncio.Queue[Any] | None = None
         # Slugs of batches still in the pipeline: not in the database yet, but taken.
         self.pending_slugs: dict[str, int] = {}
-        # The ids of the file being read, with their line numbers.
-        self.seen_ids: dict[object, int] = {}
+        # Ids of the publications file read so far (see _import_publications).
+        self.seen_ids: set[int] = set()
 
     async def import_file(
         self, conn: AsyncConnection, record_type: type[Record], path: Path
     ) -> None:
         self.current_file = path.name
-        self.seen_ids = {}
+        self.seen_ids = set()
         batches = _read_ahead(_batches(read_lines(path, record_type, self.on_progress), BATCH_SIZE))
         if record_type is PublicationRecord:
             await self._import_publications(conn, path.name, batches)
@@ -252,7 +252,7 @@ class _Importer:
     def _start_batch(self, file: str, batch: list[Line]) -> None:
         self.current_line = batch[-1].number
         self.report.read[file.removesuffix(".ndjson")] += len(batch)
-        _reject_repeated_ids(file, batch, self.seen_ids)
+        _reject_repeated_ids(file, batch)
 
     async def _import_publications(
         self, conn: AsyncConnection, file: str, batches: AsyncIterator[list[Line]]
@@ -263,6 +263,11 @@ class _Importer:
         try:
             async for lines in batches:
                 self._start_batch(file, lines)
+                if self._repeats_earlier_batch(lines):
+                    # Compared with the database, a later line replaces the earlier one: the
+                    # earlier one must be written first. Rare, so the pipeline just drains.
+                    while in_flight:
+                        await self._write_publications(conn, *await _next(in_flight))
                 batch = await self._changed_publications(conn, file, lines)
                 in_flight.append((batch, asyncio.create_task(self._prepare(batch))))
                 while len(in_flight) > PIPELINE_DEPTH:
@@ -291,6 +296,12 @@ class _Importer:
         self.report.written[file.removesuffix(".ndjson")] += len(rows)
 
     # -- publications --------------------------------------------------------------------
+
+    def _repeats_earlier_batch(self, lines: list[Line]) -> bool:
+        ids = {line.record.id for line in lines}
+        repeats = not ids.isdisjoint(self.seen_ids)
+        self.seen_ids |= ids
+        return repeats
 
     async def _changed_publications(
         self, conn: AsyncConnection, file: str, batch: list[Line]
@@ -491,9 +502,8 @@ def _field_path(loc: Sequence[int | str]) -> str:
     return path
 
 
-def _reject_repeated_ids(file: str, batch: list[Line], seen: dict[object, int]) -> None:
-    """An id may appear once in a file: batches in the pipeline are compared with the
-    database before the ones ahead of them are written, so a repeat would go unnoticed."""
+def _reject_repeated_ids(file: str, batch: list[Line]) -> None:
+    seen: dict[object, int] = {}
     for line in batch:
         key = _identity(line.record)
         if key in seen:

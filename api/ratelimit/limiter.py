@@ -71,6 +71,7 @@ class RateLimiter:
         self._lock = asyncio.Lock()
         self._store_down_until = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     # The request path.
 
@@ -159,14 +160,15 @@ class RateLimiter:
     # The background task, started and stopped by the app's lifespan.
 
     async def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="colophon-ratelimit-sync")
 
     async def stop(self) -> None:
-        """Stop syncing, then send what is left, so no count and no usage is lost."""
+        """Stop syncing (letting a sync under way finish: cancelled mid-transaction, it could
+        leave a connection holding a lock), then send what is left, so nothing is lost."""
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
             self._task = None
         await self.sync()
         await self.flush_usage()
@@ -174,7 +176,11 @@ class RateLimiter:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.sync_seconds)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.sync_seconds):
+                    await self._stopping.wait()
+            if self._stopping.is_set():
+                return
             await self.sync()
             await self.flush_usage()
 

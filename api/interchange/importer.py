@@ -764,15 +764,11 @@ async def _insert(conn: AsyncConnection, model: Any, rows: list[dict[str, Any]])
     if conn.dialect.name != "postgresql":
         await conn.execute(table.insert(), rows)
         return
-    columns = list(rows[0])
-    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
-    records = [
-        tuple(
-            json.dumps(row[name]) if name in json_columns and row[name] is not None else row[name]
-            for name in columns
-        )
-        for row in rows
-    ]
+    columns = list(rows[0])  # every row has these keys, in this order
+    records = [tuple(row.values()) for row in rows]
+    for index, name in enumerate(columns):
+        if isinstance(table.c[name].type, JSON):  # asyncpg takes JSON as text
+            records = [_json_at(record, index) for record in records]
     try:
         await (await _driver(conn)).copy_records_to_table(
             table.name, records=records, columns=columns
@@ -781,6 +777,13 @@ async def _insert(conn: AsyncConnection, model: Any, rows: list[dict[str, Any]])
         if getattr(exc, "sqlstate", None) is None or _refused_by_constraint(exc):
             raise
         raise ImportProblem(table.name, None, None, "the database refused a value") from exc
+
+
+def _json_at(record: tuple[Any, ...], index: int) -> tuple[Any, ...]:
+    value = record[index]
+    if value is None:
+        return record
+    return (*record[:index], json.dumps(value), *record[index + 1 :])
 
 
 async def _advance_sequences(conn: AsyncConnection) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col
 
+from api.errors import ConfigurationError
 from api.ratelimit.counter import WINDOW_SECONDS, WindowCount
 from models import RateLimitWindow
 
@@ -96,9 +97,17 @@ class RedisStore:
     """`INCRBY` per bucket and window in one pipeline; keys expire after two windows."""
 
     def __init__(self, url: str, prefix: str) -> None:
-        from redis.asyncio import Redis  # optional: only deployments with Redis need it
-
-        self.client: Redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            from redis.asyncio import Redis  # optional: only deployments with Redis need it
+        except ImportError as exc:
+            raise ConfigurationError(
+                "COLOPHON_REDIS_URL is set, but the redis package is not installed "
+                "(pip install 'redis>=5')"
+            ) from exc
+        try:
+            self.client: Redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        except ValueError as exc:
+            raise ConfigurationError(f"COLOPHON_REDIS_URL is not a Redis URL: {exc}") from exc
         self.prefix = prefix
 
     def key(self, count: WindowCount) -> str:

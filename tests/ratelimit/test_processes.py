@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from api.db import create_engine, create_sessionmaker
+from api.errors import ConfigurationError
 from api.ratelimit.counter import WindowCount
 from api.ratelimit.stores import DatabaseStore, RedisStore, window_start
 from api.services import partner_keys
@@ -226,6 +227,12 @@ class TestStores:
         finally:
             await first.close()
             await second.close()
+
+
+def test_a_bad_redis_url_stops_the_start() -> None:
+    pytest.importorskip("redis")
+    with pytest.raises(ConfigurationError, match="COLOPHON_REDIS_URL"):
+        RedisStore("http://127.0.0.1:6379", "p:")
 
 
 async def _new_key(database: Database) -> tuple[str, int]:

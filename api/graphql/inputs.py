@@ -75,7 +75,8 @@ class _PublicationFields:
 
 @strawberry.input(description="A new publication: a draft until it is published.")
 class CreatePublicationInput(_PublicationFields):
-    title: str
+    # A field of its own (not the base's UNSET default): required here, in its base's place.
+    title: str = strawberry.field()
 
 
 @strawberry.input(description="The fields to change; those left out stay as they are.")

@@ -17,7 +17,7 @@ from tests.content import Content
 
 # REST's fixture: an Authorization header per role (admin, editor, author, and another
 # author), the same users for both doors.
-from tests.rest.conftest import PASSWORD, tokens  # noqa: F401
+from tests.rest.conftest import tokens  # noqa: F401
 
 Headers = dict[str, dict[str, str]]
 
@@ -27,6 +27,14 @@ ENDPOINT = "/graphql"
 @pytest.fixture
 def content(session: AsyncSession) -> Content:
     return Content(session)
+
+
+@pytest.fixture
+async def taxonomy(content: Content) -> None:
+    """The seed article's author, category and series, which editors' inputs name."""
+    await content.author("Juni Kim")
+    await content.category("Inter-Korean")
+    await content.series("The Peninsula")
 
 
 class StatementCounter:

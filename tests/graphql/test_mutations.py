@@ -40,13 +40,6 @@ def document(selection: str) -> str:
 
 
 @pytest.fixture
-async def taxonomy(content: Content) -> None:
-    await content.author("Juni Kim")
-    await content.category("Inter-Korean")
-    await content.series("The Peninsula")
-
-
-@pytest.fixture
 async def draft(taxonomy: None, client: httpx.AsyncClient, tokens: Headers) -> dict[str, Any]:
     """A draft the author created."""
     return await created(client, tokens[AUTHOR])

@@ -128,3 +128,30 @@ async def test_a_relay_style_manifest(app_with: Callable[..., Starlette], tmp_pa
     async with serving(app) as client:
         response = await client.post(ENDPOINT, json={"query": "{ stats { publications } }"})
         assert response.json() == {"data": {"stats": {"publications": 0}}}
+
+
+async def test_allow_list_binds_anonymous_clients_only(
+    app_with: Callable[..., Starlette], manifest: Path, tokens: dict[str, dict[str, str]]
+) -> None:
+    app = app_with(graphql_allow_list=True, graphql_persisted_documents=manifest)
+    other = "{ stats { publications } }"
+    write = 'mutation { createTag(input: {name: "Unlisted"}) { slug } }'
+    async with serving(app) as client:
+        for document in (other, write):
+            anonymous = await client.post(ENDPOINT, json={"query": document})
+            assert error_codes(anonymous.json()) == ["PERSISTED_QUERY_NOT_ALLOWED"]
+        editor = tokens["editor"]
+        read = await client.post(ENDPOINT, json={"query": other}, headers=editor)
+        assert read.json() == {"data": {"stats": {"publications": 0}}}
+        written = await client.post(ENDPOINT, json={"query": write}, headers=editor)
+        assert written.json() == {"data": {"createTag": {"slug": "unlisted"}}}
+        # Still nothing registers: an anonymous client cannot run it by hash afterwards.
+        digest = hashlib.sha256(other.encode()).hexdigest()
+        await client.post(ENDPOINT, json={"query": other, "extensions": persisted(digest)},
+                          headers=editor)  # fmt: skip
+        by_hash = await client.post(ENDPOINT, json={"extensions": persisted(digest)})
+        assert error_codes(by_hash.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+        # A token that does not authenticate opens nothing.
+        forged = {"Authorization": "Bearer col_forged"}
+        refused = await client.post(ENDPOINT, json={"query": other}, headers=forged)
+        assert refused.status_code == 401

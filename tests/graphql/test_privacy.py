@@ -97,3 +97,45 @@ async def test_unpublished_work_by_id_is_not_found(site_client: httpx.AsyncClien
 def _without_arguments(body: dict[str, Any]) -> dict[str, Any]:
     """The answer less the messages that echo the slug the test asked for."""
     return {"data": body["data"], "codes": [e["extensions"] for e in body.get("errors", [])]}
+
+
+EDITOR_FIELDS = "slug status bodyMarkdown editorialNotes revisions { number createdBy }"
+
+
+async def test_editor_fields_never_reach_anonymous_clients(site_client: httpx.AsyncClient) -> None:
+    """Asked for by an anonymous client, on every publication, by every road to one, the
+    editors' fields are null with UNAUTHENTICATED: nothing of them is in the answer."""
+    body = await execute(
+        site_client,
+        f"""{{
+          publications(first: 100) {{ nodes {{ {EDITOR_FIELDS} }} }}
+          publication(slug: "{SEED}") {{ {EDITOR_FIELDS} }}
+          search(query: "Mongolia", first: 100) {{ nodes {{ publication {{ {EDITOR_FIELDS} }} }} }}
+          author(slug: "juni-kim") {{ publications(first: 100) {{ nodes {{ {EDITOR_FIELDS} }} }} }}
+        }}""",
+    )
+    assert PRIVATE_MARKER not in str(body)
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"UNAUTHENTICATED"}
+    nodes = [
+        *body["data"]["publications"]["nodes"],
+        body["data"]["publication"],
+        *(hit["publication"] for hit in body["data"]["search"]["nodes"]),
+        *body["data"]["author"]["publications"]["nodes"],
+    ]
+    assert len(nodes) > 40
+    for node in nodes:
+        assert {key: value for key, value in node.items() if key != "slug"} == {
+            "status": None, "bodyMarkdown": None, "editorialNotes": None, "revisions": None,
+        }  # fmt: skip
+
+
+async def test_status_filters_show_nothing_unpublished_to_anonymous_clients(
+    site_client: httpx.AsyncClient,
+) -> None:
+    body = await execute(
+        site_client,
+        f"""{{ publications(filter: {{status: ANY}}) {{ nodes {{ {EVERY_FIELD} }} }}
+              search(query: "{PRIVATE_MARKER}", filter: {{status: DRAFT}}) {{ totalCount }} }}""",
+    )
+    assert body["data"] is None
+    assert PRIVATE_MARKER not in str(_without_arguments(body))

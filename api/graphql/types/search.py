@@ -18,7 +18,9 @@ class FacetTerm:
 
 @strawberry.type
 class FacetYear:
-    year: int
+    year: int | None = strawberry.field(
+        description="Null for drafts without a date (an editor's search with `status` only)."
+    )
     count: int
 
 
@@ -38,7 +40,11 @@ class SearchFacets:
             categories=terms(facets.categories),
             series=terms(facets.series),
             authors=terms(facets.authors),
-            years=[FacetYear(year=int(v.key), count=v.count) for v in facets.years],
+            # The facets service counts undated drafts under the key "None".
+            years=[
+                FacetYear(year=int(v.key) if v.key.isdigit() else None, count=v.count)
+                for v in facets.years
+            ],
         )
 
 

@@ -4,6 +4,7 @@ The answer to a sign-up never says whether the address was known, and takes the 
 either way: the confirmation is mailed after the answer has gone, by a background task.
 """
 
+from email.message import EmailMessage
 from typing import Annotated, Any
 
 import orjson
@@ -191,7 +192,7 @@ async def _body_token(request: Request) -> str | None:
     return token
 
 
-async def _deliver(sender: MailSender, message: Any) -> None:
+async def _deliver(sender: MailSender, message: EmailMessage) -> None:
     """Runs after the answer is sent: a failure is logged, never shown to the client."""
     try:
         await sender.send(message)

@@ -110,6 +110,7 @@ STEPS = [
 ]
 
 
+@pytest.mark.slow  # it times another process's catching up: run where the machine is quiet
 async def test_every_change_reaches_both_processes(
     two_processes: tuple[Client, Client, dict[str, str], Any],
 ) -> None:
@@ -128,6 +129,7 @@ async def _shows(client: Client, path: str, expected: str) -> bool:
     return expected in (await client.get(path)).text
 
 
+@pytest.mark.slow
 async def test_a_scheduled_moment_ends_cached_answers(
     two_processes: tuple[Client, Client, dict[str, str], Any],
 ) -> None:

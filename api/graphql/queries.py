@@ -12,8 +12,8 @@ from api.graphql.fields import field
 from api.graphql.nodes import database_id, load_node
 from api.graphql.pagination import Connection, PageRequest, paginate
 from api.graphql.types.directory import Author, Category, DirectoryEntry, Series, Tag
-from api.graphql.types.publication import (
-    Publication,
+from api.graphql.types.publication import Publication
+from api.graphql.types.publication_list import (
     PublicationConnection,
     PublicationFilter,
     PublicationOrder,
@@ -144,8 +144,9 @@ class Query:
         return found
 
     @field(
-        description="Visible publications: newest first, or best match first with `search`. "
-        "Page with cursors (`first`/`after`, `last`/`before`) or numbers (`page` of `first`)."
+        description="Visible publications (with a token, `filter.status` adds unpublished "
+        "work): newest first, or best match first with `search`. Page with cursors "
+        "(`first`/`after`, `last`/`before`) or numbers (`page` of `first`)."
     )
     async def publications(
         self,

@@ -13,9 +13,9 @@ from api.graphql.pagination import PageRequest
 from api.services.directory import Entry, Kind, get_entry
 
 if TYPE_CHECKING:
-    from api.graphql.types.publication import PublicationConnection, PublicationOrder
+    from api.graphql.types.publication_list import PublicationConnection, PublicationOrder
 
-_PUBLICATION = "api.graphql.types.publication"
+_PUBLICATION = "api.graphql.types.publication_list"
 
 
 @strawberry.type
@@ -75,7 +75,7 @@ class DirectoryEntry(relay.Node):
         page: int | None = None,
         order_by: Annotated["PublicationOrder", strawberry.lazy(_PUBLICATION)] | None = None,
     ) -> Annotated["PublicationConnection", strawberry.lazy(_PUBLICATION)]:
-        from api.graphql.types.publication import publications_of
+        from api.graphql.types.publication_list import publications_of
 
         return await publications_of(
             info,

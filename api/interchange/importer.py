@@ -275,8 +275,11 @@ class _Importer:
             while in_flight:
                 await self._write_publications(conn, *await _next(in_flight))
         finally:
+            # After a failure: stop the batches still in flight, and let them finish
+            # cancelling before their connections are closed.
             for _, task in in_flight:
                 task.cancel()
+            await asyncio.gather(*(task for _, task in in_flight), return_exceptions=True)
 
     # -- authors, categories, series, tags --------------------------------------------------
 

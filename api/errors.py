@@ -112,6 +112,21 @@ class Conflict(ApiError):
 class PreconditionFailed(ApiError):
     status, code, slug = 412, "CONFLICT", "precondition-failed"
 
+    @classmethod
+    def stale(cls, what: str, current_version: int) -> "PreconditionFailed":
+        """Another save came first: name the version to fetch and reapply the change to."""
+        error = cls(
+            f"the {what} has changed since (its version is now {current_version}); "
+            "fetch it again and reapply the change",
+            errors=[
+                FieldError("version", f"current version is {current_version}", "stale_version")
+            ],
+        )
+        error.current_version = current_version
+        return error
+
+    current_version: int | None = None
+
 
 class PayloadTooLarge(ApiError):
     status, code, slug = 413, "BAD_REQUEST", "payload-too-large"

@@ -6,7 +6,6 @@ a document that does not parse is GRAPHQL_PARSE_FAILED, one that does not valida
 the schema GRAPHQL_VALIDATION_FAILED, variables of the wrong type BAD_USER_INPUT.
 """
 
-import re
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
@@ -98,21 +97,14 @@ def _code_execution_error(error: GraphQLError, *, data_is_null: bool) -> None:
         with_code(error, Code.INTERNAL_SERVER_ERROR)
 
 
-_CURRENT_VERSION = re.compile(r"current version is (\d+)")
-
-
 def _details(error: ApiError) -> dict[str, Any]:
     """What a client needs to act on the error besides its code: every field at fault (as
     REST's `errors`), the version to retry from, how long to wait."""
     details: dict[str, Any] = {}
     if len(error.errors) > 1:
         details["errors"] = [e.as_dict() for e in error.errors]
-    if isinstance(error, PreconditionFailed):
-        # The services name the current version in their field error for REST's 412.
-        for field_error in error.errors:
-            found = _CURRENT_VERSION.search(field_error.message)
-            if field_error.field == "version" and found:
-                details["currentVersion"] = int(found.group(1))
+    if isinstance(error, PreconditionFailed) and error.current_version is not None:
+        details["currentVersion"] = error.current_version
     if isinstance(error, RateLimited):
         details["retryAfter"] = error.retry_after
     return details

@@ -5,7 +5,7 @@ Every answer here depends on who asks, so it is `Cache-Control: private, no-stor
 """
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Body, Path
@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.caching import JSON
-from api.errors import NotFound
 from api.rest.auth import Editor, private
 from api.rest.dependencies import CurrentSettings, Db
 from api.rest.preconditions import IfMatch, expected_version
@@ -245,16 +244,9 @@ async def restore(
     assert publication.id is not None
     revision = await revisions.get_revision(db, publication.id, number)
     version = expected_version(if_match, publication.version, required=False)
-    patch = _patch_from(revisions.restorable(revision.snapshot))
+    patch = revisions.restore_patch(revision)
     await publishing.update_publication(
         db, principal, publication, version or publication.version, patch
     )
     await db.commit()
     return await editor_answer(db, publication, settings)
-
-
-def _patch_from(state: dict[str, Any]) -> PublicationPatch:
-    try:
-        return PublicationPatch.model_validate(state)
-    except Exception as error:  # an old snapshot no longer valid under today's rules
-        raise NotFound(f"this revision cannot be restored: {error}") from None

@@ -18,7 +18,7 @@ from pydantic import (
 from api.errors import Unauthenticated
 from api.services.auth import Principal
 from api.services.publications import PublicationFilter, PublicationOrder
-from api.services.visibility import ANY_STATUS, EditorScope
+from api.services.visibility import ANY_STATUS, editor_scope
 from models import PublicationStatus
 
 MAX_PER_PAGE = 100
@@ -105,7 +105,7 @@ class PublicationParams(Paging):
                 raise Unauthenticated("status= shows unpublished work: send a token")
             names = set(_split(self.status))
             statuses = ANY_STATUS if "any" in names else frozenset(map(PublicationStatus, names))
-            scope = EditorScope(statuses, None if principal.is_editor else principal.user_id)
+            scope = editor_scope(statuses, is_editor=principal.is_editor, user_id=principal.user_id)
         return PublicationFilter(
             categories=_split(self.category),
             authors=_split(self.author),

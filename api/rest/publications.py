@@ -19,7 +19,7 @@ from api.rest.responses import INVALID, NOT_FOUND, UNAUTHENTICATED
 from api.rest.schemas import Listing, Publication, PublicationSummary, Single
 from api.services import previews
 from api.services.publications import Redirect, editor_row, find_publications, get_publication
-from api.services.publishing import ensure_may_view, find_for_editing
+from api.services.publishing import ensure_may_view, find_for_editing, may_edit
 
 router = APIRouter(tags=["publications"])
 
@@ -91,8 +91,13 @@ async def read_publication(
             return private(cached_json(request, body))
     if principal is not None:
         publication = await find_for_editing(db, id_or_slug)
-        ensure_may_view(principal, publication)
-        return await editor_answer(db, publication, settings)
+        if may_edit(principal, publication):
+            return await editor_answer(db, publication, settings)
+        ensure_may_view(principal, publication)  # public work: the public shape, privately
+        row = await editor_row(db, publication.id or 0)
+        assert row is not None
+        related = await Related.load(db, [row], footnotes=True)
+        return private(cached_json(request, {"data": publication_detail(row, related, settings)}))
     found = await get_publication(db, id_or_slug)
     if found is None:
         raise NotFound(f"no publication {id_or_slug!r}")

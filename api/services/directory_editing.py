@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, PreconditionFailed
+from api.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from api.services import audit, content_version, events
 from api.services.auth import Principal
 from api.services.directory import Kind, link_column
@@ -174,10 +174,7 @@ async def _visible_publications(
 
 
 def _stale(kind: Kind, current: int) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"the {kind.value} has changed since (its version is now {current})",
-        errors=[FieldError("version", f"current version is {current}", "stale_version")],
-    )
+    return PreconditionFailed.stale(kind.value, current)
 
 
 async def _check_slug(db: AsyncSession, model: Any, slug: str, row_id: int | None) -> None:

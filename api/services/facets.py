@@ -60,6 +60,8 @@ async def count_facets(db: AsyncSession, hits: Select[tuple[int, object, object]
     for kind, key, name, count in await db.execute(statement):
         if kind == "total":
             facets.total = count
+        elif key is None:
+            continue  # an undated draft (editors' searches) has no year to count
         else:
             getattr(facets, kind).append(FacetValue(str(key), name, count))
     for values in (facets.categories, facets.series, facets.authors):

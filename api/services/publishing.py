@@ -65,16 +65,17 @@ async def find_for_editing(db: AsyncSession, reference: str) -> Publication:
     return publication
 
 
-def ensure_may_edit(principal: Principal, publication: Publication) -> None:
+def may_edit(principal: Principal, publication: Publication) -> bool:
     """Editors and admins edit everything; an author only the drafts they created."""
-    if principal.is_editor:
-        return
-    if (
+    return principal.is_editor or (
         publication.status == PublicationStatus.DRAFT
         and publication.created_by_id == principal.user_id
-    ):
-        return
-    raise Forbidden("authors may change only the drafts they created")
+    )
+
+
+def ensure_may_edit(principal: Principal, publication: Publication) -> None:
+    if not may_edit(principal, publication):
+        raise Forbidden("authors may change only the drafts they created")
 
 
 def ensure_may_view(principal: Principal, publication: Publication) -> None:
@@ -284,11 +285,7 @@ async def _claim_version(db: AsyncSession, publication: Publication, expected: i
 
 
 def _stale(current: int) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"the publication has changed since (its version is now {current}); "
-        "fetch it again and reapply the change",
-        errors=[FieldError("version", f"current version is {current}", "stale_version")],
-    )
+    return PreconditionFailed.stale("publication", current)
 
 
 async def _saved(

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.errors import NotFound
+from api.services.publication_input import PublicationPatch
 from models import (
     Author,
     Category,
@@ -124,6 +126,10 @@ async def get_revision(db: AsyncSession, publication_id: int, number: int) -> Re
     return revision
 
 
-def restorable(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The part of a snapshot that a restore writes back: content, not workflow state."""
-    return {key: value for key, value in snapshot.items() if key not in ("status", "published_at")}
+def restore_patch(revision: Revision) -> PublicationPatch:
+    """The change that makes a revision's content current again (not its workflow state)."""
+    content = {k: v for k, v in revision.snapshot.items() if k not in ("status", "published_at")}
+    try:
+        return PublicationPatch.model_validate(content)
+    except ValidationError as error:  # a snapshot today's rules no longer accept
+        raise NotFound(f"revision {revision.number} cannot be restored: {error}") from None

@@ -44,6 +44,14 @@ class EditorScope:
 ANY_STATUS = frozenset(PublicationStatus)
 
 
+def editor_scope(
+    statuses: frozenset[PublicationStatus], *, is_editor: bool, user_id: int
+) -> EditorScope:
+    """The scope a principal asking for `statuses` gets: editors all of them, an author
+    only their own unpublished work (and public work)."""
+    return EditorScope(statuses, None if is_editor else user_id)
+
+
 def visible_in(scope: EditorScope | None, now: datetime | None = None) -> ColumnElement[bool]:
     """The public rule, or an editor's scope: the one switch between the two."""
     if scope is None:

@@ -3,6 +3,7 @@ never serves the old body, and another process on the same database stops within
 a hit costs no SQL statement."""
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -121,7 +122,7 @@ async def test_every_change_reaches_both_processes(
             assert expected not in (await client.get(path)).text, (path, change.__name__)
         await change(first, editor)
         assert expected in (await first.get(path)).text, f"{change.__name__}: committer stale"
-        lag = await _eventually(lambda p=path, e=expected: _shows(second, p, e))
+        lag = await _eventually(functools.partial(_shows, second, path, expected))
         assert lag < 1.0
 
 

@@ -26,8 +26,11 @@ SEED = {
     "body_markdown": "Mongolia has ports in mind.[^1] And a dialogue.[^2]",
     "footnotes": [
         {"number": 1, "text": "Alicia Campi, *Mongolia and the Dilemmas*, 2016."},
-        {"number": 2, "text": "Ulaanbaatar Dialogue … Pg. 47. 2015.",
-         "citation": {"title": "Ulaanbaatar Dialogue", "page": "47", "issued": "2015"}},
+        {
+            "number": 2,
+            "text": "Ulaanbaatar Dialogue … Pg. 47. 2015.",
+            "citation": {"title": "Ulaanbaatar Dialogue", "page": "47", "issued": "2015"},
+        },
     ],
     "authors": ["juni-kim"],
     "categories": ["inter-korean"],
@@ -38,7 +41,7 @@ SEED = {
         "license": "Creative Commons",
     },
     "editorial_notes": "[TS1] [TS2] check the second source",
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -424,3 +427,30 @@ async def test_huge_bodies_are_refused(client: httpx.AsyncClient, tokens: Header
         "/graphql", json={"query": "{ stats { publications } }", "pad": "x" * 3_000_000}
     )
     assert graphql.status_code == 413
+
+
+@pytest.mark.usefixtures("taxonomy")
+async def test_authors_see_others_public_work_without_editors_fields(
+    client: httpx.AsyncClient, tokens: Headers
+) -> None:
+    created = (await create(client, tokens["editor"])).json()["data"]
+    await client.post(f"{API}/{created['id']}/publish", headers=tokens["editor"])
+    seen = await client.get(f"{API}/{created['slug']}", headers=tokens["author"])
+    assert seen.status_code == 200
+    data = seen.json()["data"]
+    assert "editorial_notes" not in data
+    assert "body_markdown" not in data
+    assert seen.headers["cache-control"] == "private, no-store"
+
+
+@pytest.mark.usefixtures("taxonomy")
+async def test_editors_search_drafts_without_a_year(
+    client: httpx.AsyncClient, tokens: Headers
+) -> None:
+    await create(client, tokens["editor"], title="Undated draft on Mongolia")
+    found = await client.get(
+        "/api/v1/search", params={"q": "mongolia", "status": "draft"}, headers=tokens["editor"]
+    )
+    assert found.status_code == 200
+    assert found.json()["meta"]["total"] == 1
+    assert found.json()["meta"]["facets"]["years"] == []

@@ -11,6 +11,7 @@ import asyncio
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from api.app import create_app
 from api.db import create_engine, create_sessionmaker
@@ -41,7 +42,9 @@ async def test_a_later_writer_waits_for_the_earlier_commit(fresh_database: Datab
             rows = (
                 (
                     await db.execute(
-                        select(PublicationChange.publication_id).order_by(PublicationChange.seq)  # type: ignore[arg-type]
+                        select(col(PublicationChange.publication_id)).order_by(
+                            col(PublicationChange.seq)
+                        )
                     )
                 )
                 .scalars()
@@ -77,7 +80,9 @@ async def test_concurrent_writers_and_a_poller(fresh_database: Database, tmp_pat
             nonlocal cursor
             while True:
                 finished = done.is_set()
-                params = {"limit": 3, **({"since": cursor} if cursor else {})}
+                params: dict[str, str | int] = {"limit": 3}
+                if cursor:
+                    params["since"] = cursor
                 body = (await client.get("/api/v1/changes", params=params)).json()
                 for entry in body["data"]:
                     if entry["change"] == "upsert":

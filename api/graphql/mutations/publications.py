@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import to_base64
 
@@ -26,7 +25,6 @@ from api.services import publishing, revisions
 from api.services.auth import Principal
 from api.services.publication_input import PublicationCreate, PublicationPatch, PublishInput
 from models import Publication as PublicationRow
-from models import Revision
 
 EXPECTED = "The version the change is based on: a stale one is CONFLICT with `currentVersion`."
 OPTIONAL_EXPECTED = f"{EXPECTED} Left out, the current version."
@@ -43,13 +41,6 @@ async def _editable(db: AsyncSession, principal: Principal, id: strawberry.ID) -
     publication = await publishing.find_for_editing(db, _reference(id))
     publishing.ensure_may_edit(principal, publication)
     return publication
-
-
-def _restorable(revision: Revision) -> PublicationPatch:
-    try:
-        return PublicationPatch.model_validate(revisions.restorable(revision.snapshot))
-    except ValidationError as error:  # a snapshot today's rules no longer accept
-        raise NotFound(f"revision {revision.number} cannot be restored: {error}") from None
 
 
 @strawberry.type
@@ -192,7 +183,7 @@ class PublicationMutations:
             revision = await revisions.get_revision(db, publication.id, number)
             version = expected_version or publication.version
             await publishing.update_publication(
-                db, principal, publication, version, _restorable(revision)
+                db, principal, publication, version, revisions.restore_patch(revision)
             )
             return publication.id
 

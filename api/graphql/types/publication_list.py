@@ -22,7 +22,7 @@ from api.services.auth import Principal
 from api.services.directory import Kind
 from api.services.facets import Facets
 from api.services.highlights import Highlight
-from api.services.visibility import ANY_STATUS, EditorScope
+from api.services.visibility import ANY_STATUS, EditorScope, editor_scope
 from models.entity import SLUG_PATTERN
 
 _SLUG = re.compile(SLUG_PATTERN)
@@ -112,7 +112,7 @@ def _scope(
         statuses = ANY_STATUS
     else:
         statuses = frozenset(models.PublicationStatus(choice.value) for choice in chosen)
-    return EditorScope(statuses, None if principal.is_editor else principal.user_id)
+    return editor_scope(statuses, is_editor=principal.is_editor, user_id=principal.user_id)
 
 
 def _slugs(field: str, values: list[str] | None) -> tuple[str, ...]:

@@ -7,9 +7,7 @@ import signal
 import typer
 
 from api.cli.common import database, load_settings, run
-from api.db import create_sessionmaker
 from api.settings import Settings
-from api.worker import Worker
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +23,10 @@ def worker_command(
 
 
 async def _work(settings: Settings, interval: float) -> None:
+    # Loaded here: every other command starts faster without httpx and the services.
+    from api.db import create_sessionmaker
+    from api.worker import Worker
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

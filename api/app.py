@@ -18,6 +18,7 @@ from api.cache.store import ResponseStore
 from api.db import SessionMiddleware, create_engine, create_sessionmaker
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.graphql.app import create_graphql_app
+from api.graphql.persisted import document_store
 from api.health import healthz, readyz
 from api.logging import configure_logging
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGetMiddleware
@@ -56,6 +57,7 @@ def create_app(
     secret_key = settings.resolved_secret_key()
     clock = ContentClock(sessionmaker) if settings.response_cache is Switch.ON else None
     store = ResponseStore(settings.response_cache_mb * 1024 * 1024)
+    documents = document_store(settings.redis_url)
     rate_limiter = create_rate_limiter(settings, sessionmaker)
 
     @asynccontextmanager
@@ -73,6 +75,7 @@ def create_app(
         await asyncio.gather(*background)
         if rate_limiter is not None:
             await rate_limiter.stop()  # its last counts need the engine
+        await documents.aclose()
         await engine.dispose()
 
     app = Starlette(
@@ -86,7 +89,7 @@ def create_app(
             Route("/sitemaps/publications-{page:int}.xml", sitemap.page, name=sitemap.PAGE_ROUTE),
             Mount("/subscriptions", routes=subscription_pages.routes),
             Mount("/api/v1", app=create_rest_api(settings, secret_key)),
-            Route("/graphql", create_graphql_app(settings), name="graphql"),
+            Route("/graphql", create_graphql_app(settings, documents), name="graphql"),
         ],
         middleware=[
             Middleware(AccessLogMiddleware),

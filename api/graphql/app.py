@@ -26,7 +26,13 @@ from api.db import get_session
 from api.errors import Unauthenticated
 from api.graphql.context import Context
 from api.graphql.errors import Code
-from api.graphql.persisted import MemoryStore, PersistedQueries, PersistedQueryError, load_manifest
+from api.graphql.persisted import (
+    DocumentStore,
+    PersistedQueries,
+    PersistedQueryError,
+    document_store,
+    load_manifest,
+)
 from api.graphql.schema import SchemaOptions, build_schema
 from api.graphql.session import SerialSession
 from api.services.auth import Principal, authenticate
@@ -36,7 +42,7 @@ JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
-def create_graphql_app(settings: Settings) -> "GraphQLApp":
+def create_graphql_app(settings: Settings, documents: DocumentStore | None = None) -> "GraphQLApp":
     """The `/graphql` endpoint for these settings. Production hides GraphiQL and
     introspection unless a setting enables them, and masks unexpected errors."""
     development = not settings.is_production
@@ -55,7 +61,7 @@ def create_graphql_app(settings: Settings) -> "GraphQLApp":
     return GraphQLApp(
         schema,
         settings=settings,
-        persisted=PersistedQueries(MemoryStore(), allowed),
+        persisted=PersistedQueries(documents or document_store(settings.redis_url), allowed),
         graphiql=development if graphiql is None else graphiql,
     )
 

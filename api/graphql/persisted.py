@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from redis.asyncio import Redis
+
 from api.graphql.errors import Code
 
 APQ_VERSION = 1
@@ -45,6 +47,8 @@ class DocumentStore(Protocol):
 
     async def put(self, key: str, document: str) -> None: ...
 
+    async def aclose(self) -> None: ...
+
 
 class MemoryStore:
     """An in-process store, least recently used first out: a client that finds its hash
@@ -65,6 +69,9 @@ class MemoryStore:
         self._documents.move_to_end(key)
         while len(self._documents) > self.max_documents:
             self._documents.popitem(last=False)
+
+    async def aclose(self) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -134,3 +141,38 @@ def load_manifest(path: Path) -> dict[str, str]:
     if not all(isinstance(document, str) for document in documents):
         raise ValueError(f"{path}: every document must be a string")
     return {digest(document): document for document in documents}
+
+
+class RedisStore:
+    """Documents shared by every process through Redis (`COLOPHON_REDIS_URL`), behind an
+    in-process store so a hash seen once costs no network round trip again."""
+
+    PREFIX = "colophon:apq:"
+    # A document nobody asked for in this long is forgotten; its client sends it again.
+    TTL_SECONDS = 30 * 24 * 3600
+
+    def __init__(self, url: str, local: MemoryStore | None = None) -> None:
+        self.redis = Redis.from_url(url)
+        self.local = local or MemoryStore()
+
+    async def get(self, key: str) -> str | None:
+        document = await self.local.get(key)
+        if document is not None:
+            return document
+        stored = await self.redis.get(self.PREFIX + key)
+        if stored is None:
+            return None
+        document = stored.decode() if isinstance(stored, bytes) else str(stored)
+        await self.local.put(key, document)
+        return document
+
+    async def put(self, key: str, document: str) -> None:
+        await self.local.put(key, document)
+        await self.redis.set(self.PREFIX + key, document, ex=self.TTL_SECONDS)
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+
+
+def document_store(redis_url: str | None) -> DocumentStore:
+    return RedisStore(redis_url) if redis_url else MemoryStore()

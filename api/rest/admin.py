@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from api.errors import Forbidden
+from api.errors import Forbidden, Invalid
 from api.rest.auth import Editor, private
 from api.rest.dependencies import Db
 from api.rest.params import Paging
@@ -58,6 +58,9 @@ class TokenCreate(BaseModel):
     model_config = {"extra": "forbid"}
     name: str = Field(min_length=1, max_length=200)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    user_id: str | None = Field(
+        default=None, pattern=r"^[1-9][0-9]{0,18}$", description="Admins: whose token it is."
+    )
 
 
 class AuditEventOut(BaseModel):
@@ -147,12 +150,18 @@ async def list_tokens(
     "/tokens",
     status_code=201,
     response_model=NewToken,
-    responses={**UNAUTHENTICATED, **INVALID},
-    summary="Create a personal API token for yourself; it is shown once",
+    responses={**UNAUTHENTICATED, **FORBIDDEN, **INVALID},
+    summary="Create a personal API token (yours; admins: anyone's); it is shown once",
 )
 async def create_token(data: TokenCreate, principal: Editor, db: Db) -> Response:
-    user = await db.get(User, principal.user_id)
-    assert user is not None
+    owner_id = principal.user_id
+    if data.user_id is not None and int(data.user_id) != principal.user_id:
+        if not principal.is_admin:
+            raise Forbidden("only admins create tokens for other users")
+        owner_id = int(data.user_id)
+    user = await db.get(User, owner_id)
+    if user is None:
+        raise Invalid.field("user_id", "no such user", "unknown")
     token, record = await accounts.create_api_token(db, user, data.name)
     if data.expires_in_days is not None:
         record.expires_at = utcnow() + timedelta(days=data.expires_in_days)

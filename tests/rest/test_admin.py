@@ -59,3 +59,22 @@ async def test_the_audit_log_is_for_admins(client: httpx.AsyncClient, tokens: He
     events = (await client.get("/api/v1/audit", headers=tokens["admin"])).json()["data"]
     assert events[0]["action"] == "tag.create"
     assert events[0]["actor"] == "Editor"
+
+
+async def test_admins_create_tokens_for_others(client: httpx.AsyncClient, tokens: Headers) -> None:
+    users = (await client.get("/api/v1/users", headers=tokens["admin"])).json()["data"]
+    author_id = next(u["id"] for u in users if u["email"] == "author@example.org")
+    body = {"name": "for the author", "user_id": author_id}
+    assert (
+        await client.post("/api/v1/tokens", json=body, headers=tokens["editor"])
+    ).status_code == 403
+    created = await client.post("/api/v1/tokens", json=body, headers=tokens["admin"])
+    assert created.status_code == 201
+    assert created.json()["user_id"] == author_id
+    as_author = {"Authorization": f"Bearer {created.json()['token']}"}
+    mine = await client.post("/api/v1/publications", json={"title": "By token"}, headers=as_author)
+    assert mine.status_code == 201
+    missing = {"name": "x", "user_id": "999999"}
+    assert (
+        await client.post("/api/v1/tokens", json=missing, headers=tokens["admin"])
+    ).status_code == 422

@@ -8,12 +8,12 @@ commits release SAVEPOINTs inside it (SQLAlchemy's "join an external transaction
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -307,3 +307,37 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         if name.startswith("COLOPHON_"):
             monkeypatch.delenv(name)
     return monkeypatch
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+class CountStatements(Protocol):
+    def __call__(self) -> Any: ...
+
+
+@pytest.fixture
+def count_statements(test_engine: AsyncEngine) -> CountStatements:
+    """`with count_statements() as counter:` counts the SQL statements sent meanwhile."""
+
+    @contextmanager
+    def counting() -> Iterator[StatementCounter]:
+        counter = StatementCounter()
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                counter.statements.append(statement)
+
+        event.listen(test_engine.sync_engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(test_engine.sync_engine, "before_cursor_execute", record)
+
+    return counting

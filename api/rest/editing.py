@@ -4,12 +4,14 @@ Every answer here depends on who asks, so it is `Cache-Control: private, no-stor
 `ETag` is the publication's `version` in quotes: the value `If-Match` must carry.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,6 +23,7 @@ from api.rest.presenters import Related, editor_detail, revision_detail, revisio
 from api.rest.responses import CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, STALE, UNAUTHENTICATED
 from api.rest.schemas import EditorPublication, RevisionList, RevisionResponse, Single
 from api.services import previews, publishing, revisions
+from api.services.auth import Principal
 from api.services.publication_input import PublicationCreate, PublicationPatch, PublishInput
 from api.services.publications import editor_row
 from api.settings import Settings
@@ -126,44 +129,42 @@ async def publish(
     return await editor_answer(db, publication, settings)
 
 
-@router.post(
-    "/publications/{id_or_slug}/unpublish",
-    response_model=Single[EditorPublication],
-    responses={**WRITE_ERRORS, **STALE},
-    summary="Back to draft",
-)
-async def unpublish(
-    id_or_slug: IdOrSlug,
-    principal: Editor,
-    db: Db,
-    settings: CurrentSettings,
-    if_match: IfMatch = None,
-) -> Response:
-    publication = await publishing.find_for_editing(db, id_or_slug)
-    version = expected_version(if_match, publication.version, required=False)
-    await publishing.unpublish_publication(db, principal, publication, version)
-    await db.commit()
-    return await editor_answer(db, publication, settings)
+Transition = Callable[[AsyncSession, Principal, Publication, int | None], Awaitable[Publication]]
 
 
-@router.post(
-    "/publications/{id_or_slug}/archive",
-    response_model=Single[EditorPublication],
-    responses={**WRITE_ERRORS, **STALE},
-    summary="Archive: off every public surface, kept for the record",
+def _register_transition(action: str, transition: Transition, summary: str) -> None:
+    """`POST …/unpublish` and `…/archive`: the same shape, a different service step."""
+
+    async def move(
+        id_or_slug: IdOrSlug,
+        principal: Editor,
+        db: Db,
+        settings: CurrentSettings,
+        if_match: IfMatch = None,
+    ) -> Response:
+        publication = await publishing.find_for_editing(db, id_or_slug)
+        version = expected_version(if_match, publication.version, required=False)
+        await transition(db, principal, publication, version)
+        await db.commit()
+        return await editor_answer(db, publication, settings)
+
+    router.add_api_route(
+        f"/publications/{{id_or_slug}}/{action}",
+        move,
+        methods=["POST"],
+        response_model=Single[EditorPublication],
+        responses={**WRITE_ERRORS, **STALE},
+        summary=summary,
+        operation_id=f"{action}_publication",
+    )
+
+
+_register_transition("unpublish", publishing.unpublish_publication, "Back to draft")
+_register_transition(
+    "archive",
+    publishing.archive_publication,
+    "Archive: off every public surface, kept for the record",
 )
-async def archive(
-    id_or_slug: IdOrSlug,
-    principal: Editor,
-    db: Db,
-    settings: CurrentSettings,
-    if_match: IfMatch = None,
-) -> Response:
-    publication = await publishing.find_for_editing(db, id_or_slug)
-    version = expected_version(if_match, publication.version, required=False)
-    await publishing.archive_publication(db, principal, publication, version)
-    await db.commit()
-    return await editor_answer(db, publication, settings)
 
 
 class PreviewGrant(BaseModel):

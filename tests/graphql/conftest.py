@@ -1,14 +1,12 @@
 """GraphQL tests build the content they need inside the test's transaction (as REST's do),
 or read the shared read-only site."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from api.app import create_app
@@ -35,40 +33,6 @@ async def taxonomy(content: Content) -> None:
     await content.author("Juni Kim")
     await content.category("Inter-Korean")
     await content.series("The Peninsula")
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-class CountStatements(Protocol):
-    def __call__(self) -> Any: ...
-
-
-@pytest.fixture
-def count_statements(test_engine: AsyncEngine) -> CountStatements:
-    """`with count_statements() as counter:` counts the SQL statements sent meanwhile."""
-
-    @contextmanager
-    def counting() -> Iterator[StatementCounter]:
-        counter = StatementCounter()
-
-        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-                counter.statements.append(statement)
-
-        event.listen(test_engine.sync_engine, "before_cursor_execute", record)
-        try:
-            yield counter
-        finally:
-            event.remove(test_engine.sync_engine, "before_cursor_execute", record)
-
-    return counting
 
 
 async def execute(

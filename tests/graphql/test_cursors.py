@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import CountStatements
 from tests.content import Content
-from tests.graphql.conftest import CountStatements, data_of, error_codes, execute
+from tests.graphql.conftest import data_of, error_codes, execute
 
 WALK = """query Walk($first: Int, $after: String, $last: Int, $before: String,
                     $order: PublicationOrder) {

@@ -7,8 +7,9 @@ import httpx
 import pytest
 
 from models import PublicationStatus
+from tests.conftest import CountStatements
 from tests.content import Content
-from tests.graphql.conftest import ENDPOINT, CountStatements, Headers, data_of, error_codes, execute
+from tests.graphql.conftest import ENDPOINT, Headers, data_of, error_codes, execute
 from tests.graphql.editing import created
 
 LIST = """query($status: [PublicationStatusFilter!]) {

@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from models import PublicationStatus
+from tests.conftest import CountStatements
 from tests.content import Content
-from tests.graphql.conftest import CountStatements, data_of, error_codes, execute
+from tests.graphql.conftest import data_of, error_codes, execute
 
 EVERYTHING = """
 query Page($first: Int) {

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PUBLICATIONS ?= 300
 
-.PHONY: serve test test-slow test-all lint typecheck migrate revision bench clean
+.PHONY: serve test test-slow test-all lint typecheck migrate revision bench bench-http clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,14 @@ migrate: $(STAMP)
 revision: $(STAMP)
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
-## Import speed on SQLite (and PostgreSQL when COLOPHON_TEST_DATABASE_URL is set); see docs/benchmarks.md.
+## Import speed on SQLite (and PostgreSQL when COLOPHON_TEST_DATABASE_URL is set), then bench-http; see docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.import_speed
+	$(MAKE) bench-http
+
+## Read speed over HTTP against baselines in the same run (issue 8): make bench-http BENCH_HTTP="--duration 5"
+bench-http: $(STAMP)
+	$(BIN)/python -m bench.http_speed $(BENCH_HTTP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,78 @@
+"""Fresh databases for a benchmark, loaded with `colophon migrate` and `colophon import`."""
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+COLOPHON = str(Path(sys.executable).parent / "colophon")
+
+
+def load(url: str, dataset: Path, env: dict[str, str]) -> None:
+    """Create the schema, import the dataset with the real CLI, and (PostgreSQL) analyze it."""
+    env = {**env, "COLOPHON_DATABASE_URL": url, "COLOPHON_LOG_LEVEL": "WARNING"}
+    subprocess.run([COLOPHON, "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([COLOPHON, "import", str(dataset)], env=env, check=True, capture_output=True)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # What autovacuum does within a minute or so of a bulk load: statistics for the
+        # planner, and a visibility map for index-only scans.
+        _psql(parsed.set(drivername="postgresql").render_as_string(False), "VACUUM ANALYZE")
+
+
+def create_partner_key(env: dict[str, str], requests_per_minute: int) -> str | None:
+    """A partner key with the given limit, or None where this build has no `colophon keys`."""
+    done = subprocess.run(
+        [COLOPHON, "keys", "create", "--name", "Benchmark", "--requests-per-minute",
+         str(requests_per_minute)],
+        env={**env, "COLOPHON_LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def scratch_postgres(server_url: str) -> Iterator[str]:
+    """A new database on the server (the URL names any database there to connect to),
+    dropped on exit; yields its asyncpg URL."""
+    server = make_url(server_url)
+    name = f"colophon_bench_{uuid.uuid4().hex[:8]}"
+    admin = server.set(drivername="postgresql").render_as_string(False)
+    _psql(admin, f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(drivername="postgresql+asyncpg", database=name).render_as_string(False)
+    finally:
+        _psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def reachable(url: str) -> bool:
+    admin = make_url(url).set(drivername="postgresql").render_as_string(False)
+    try:
+        _psql(admin, "SELECT 1")
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return False
+    return True
+
+
+def server_version(url: str) -> str:
+    admin = make_url(url).set(drivername="postgresql").render_as_string(False)
+    return _psql(admin, "SHOW server_version").split()[0]
+
+
+def _psql(url: str, statement: str) -> str:
+    done = subprocess.run(
+        ["psql", url, "-Aqtc", statement],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+    )
+    return done.stdout

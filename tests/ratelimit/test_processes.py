@@ -126,6 +126,7 @@ class TestOneBudget:
         assert LIMIT <= admitted <= LIMIT + PROCESSES * BATCH - 1
         assert {a.status_code for a in answers} == {200, 429}
 
+    @pytest.mark.slow  # it waits on a timer: run where the machine is quiet
     async def test_a_background_sync_shares_counts_before_a_batch_fills(
         self, fresh_database: Database, tmp_path: Path
     ) -> None:

@@ -45,13 +45,16 @@ async def two_processes(
     await engine.dispose()
     apps = [create_app(settings_for(fresh_database, tmp_path, response_cache="on")) for _ in "ab"]
     async with serving(apps[0]) as first, serving(apps[1]) as second:
-        await _settled(first)
+        await _settled(apps)
         yield first, second, {"Authorization": f"Bearer {token}"}, apps[0]
 
 
-async def _settled(client: Client) -> None:
-    """Wait for the clocks' first read."""
-    await asyncio.sleep(0.05)
+async def _settled(apps: list[Any]) -> None:
+    """Wait for every clock's first read of the version (nothing is cached before it)."""
+    deadline = time.monotonic() + 30
+    while any(app.state.content_clock.version < 0 for app in apps):
+        assert time.monotonic() < deadline, "a clock never read the content version"
+        await asyncio.sleep(0.01)
 
 
 async def _eventually(check: Callable[[], Awaitable[bool]], within: float = 1.0) -> float:

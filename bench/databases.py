@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bench.server import process_cpu_seconds
+
 COLOPHON = str(Path(sys.executable).parent / "colophon")
 
 
@@ -60,6 +62,19 @@ def reachable(url: str) -> bool:
     except (subprocess.CalledProcessError, FileNotFoundError):
         return False
     return True
+
+
+def backend_cpu_seconds(url: str) -> dict[int, float]:
+    """CPU time used so far by each PostgreSQL backend connected to the database `url`
+    names (a server on this machine): the database's share of the work, which a worker's
+    own CPU time leaves out."""
+    listed = _psql(
+        make_url(url).set(drivername="postgresql").render_as_string(False),
+        "SELECT pid FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    used = {int(pid): process_cpu_seconds(int(pid)) for pid in listed.split()}
+    return {pid: seconds for pid, seconds in used.items() if seconds is not None}
 
 
 def server_version(url: str) -> str:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from api.demo.generator import DatasetSize, write_dataset
 from bench import databases, inprocess
@@ -72,6 +73,7 @@ class Row:
     baseline: str
     result: WrkResult
     cpu_seconds: float  # the worker's CPU time during the run
+    database_cpu_seconds: float  # PostgreSQL's, in the backends of the worker's connections
     wall_seconds: float
     peak_rss_mb: float
     total: int | None  # what the answer says it counts (hits, a category's size)
@@ -84,7 +86,9 @@ class Row:
 
     @property
     def cpu_ms_per_request(self) -> float:
-        return 1000 * self.cpu_seconds / max(1, self.result.requests)
+        """The worker's CPU time and the database's (SQLite's is the worker's own)."""
+        used = self.cpu_seconds + self.database_cpu_seconds
+        return 1000 * used / max(1, self.result.requests)
 
 
 @dataclass
@@ -111,9 +115,8 @@ class DatabaseReport:
         return row.result.requests_per_second / mean
 
     def cpu_ratio(self, row: Row) -> float:
-        """The same ratio per CPU second of the worker: the baseline's CPU time per request
-        over the row's. It holds where the core is shared, though it leaves out the time
-        PostgreSQL spends in its own processes."""
+        """The same ratio per CPU second (the worker's and the database's): the baseline's
+        CPU time per request over the row's. It holds where the cores are shared."""
         runs = self.reference(row)
         mean = sum(r.cpu_ms_per_request for r in runs) / len(runs)
         return mean / row.cpu_ms_per_request
@@ -207,7 +210,7 @@ def _bench_database(
     queries = [
         q for q in colophon_queries(targets, headers) if not options.only or options.only in q.label
     ]
-    bench = _Bench(options, cpus)
+    bench = _Bench(options, cpus, url)
     report.baselines += bench.baselines(env, targets, "before")
     for cache in ("cold", "warm"):
         switch = {"COLOPHON_RESPONSE_CACHE": "on" if cache == "warm" else "off"}
@@ -245,9 +248,13 @@ def _title(name: str) -> str:
 
 
 class _Bench:
-    def __init__(self, options: Options, cpus: tuple[int | None, int | None]) -> None:
+    def __init__(
+        self, options: Options, cpus: tuple[int | None, int | None], database_url: str
+    ) -> None:
         self.options = options
         self.server_cpu, self.load_cpu = cpus
+        self.postgres = make_url(database_url).get_backend_name() == "postgresql"
+        self.database_url = database_url
 
     def baselines(self, env: dict[str, str], targets: Targets, when: str) -> list[Row]:
         rows = []
@@ -284,24 +291,32 @@ class _Bench:
             print(f"  {query.label} {cache}: {problem}")
         if self.options.warmup > 0:
             self._wrk(server, request, self.options.warmup)
-        result, cpu, wall = self._timed(server, request, self.options.duration)
+        result, cpu, database_cpu, wall = self._timed(server, request, self.options.duration)
         if result.requests < self.options.connections:
             # Slower than the run is long: most requests were still waiting when it ended.
             print(f"  {query.label} {cache}: {result.requests} answers, measuring for longer")
-            result, cpu, wall = self._timed(server, request, SLOW_ROW_SECONDS)
-        row = Row(query.key, query.label, cache, query.baseline, result, cpu, wall,
-                  server.peak_rss_mb(), total)  # fmt: skip
+            result, cpu, database_cpu, wall = self._timed(server, request, SLOW_ROW_SECONDS)
+        row = Row(query.key, query.label, cache, query.baseline, result, cpu, database_cpu,
+                  wall, server.peak_rss_mb(), total)  # fmt: skip
         print(f"  {_describe(row)}")
         return row
 
     def _timed(
         self, server: Server, request: HttpRequest, seconds: float
-    ) -> tuple[WrkResult, float, float]:
-        """A run of wrk, with the worker's CPU time and the wall-clock time it took."""
+    ) -> tuple[WrkResult, float, float, float]:
+        """A run of wrk, with the CPU time of the worker and of the database, and the
+        wall-clock time it took."""
         server.wait_idle()
+        database = self._database_cpu()
         before, started = server.cpu_seconds(), time.perf_counter()
         result = self._wrk(server, request, seconds, timeout=max(10, seconds))
-        return result, server.cpu_seconds() - before, time.perf_counter() - started
+        cpu, wall = server.cpu_seconds() - before, time.perf_counter() - started
+        after = self._database_cpu()
+        database_cpu = sum(used - database.get(pid, 0.0) for pid, used in after.items())
+        return result, cpu, database_cpu, wall
+
+    def _database_cpu(self) -> dict[int, float]:
+        return databases.backend_cpu_seconds(self.database_url) if self.postgres else {}
 
     def profile(
         self, report: DatabaseReport, env: dict[str, str], queries: Sequence[Query], choice: str
@@ -408,7 +423,9 @@ def _markdown(reports: Sequence[DatabaseReport], options: Options, started: date
         f"Measured {started:%Y-%m-%d %H:%M} UTC on {_machine()}.",
         f"`{command}`: {options.publications + 1:,} publications; one uvicorn worker on core 0, "
         f"wrk -t1 -c{options.connections} on core 1; {options.warmup:g} s of warm-up, then "
-        f"{options.duration:g} s per row.",
+        f"{options.duration:g} s per row. CPU ms/request: the worker's CPU time, and on "
+        "PostgreSQL its server processes' for the worker's connections, per answer; ratio "
+        "per CPU: the baseline's over the row's.",
     ]
     for report in reports:
         lines += ["", *_database_section(report)]

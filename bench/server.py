@@ -22,6 +22,16 @@ def free_port() -> int:
         return port
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time a process has used so far; None once it has gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """`uvicorn --factory APP` on a free port, started on entry and stopped on exit."""
 
@@ -81,8 +91,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the worker has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.pid) or 0.0
 
     def wait_idle(self, timeout: float = 120) -> None:
         """Wait until the worker stops using CPU: requests a load generator gave up on are

@@ -55,16 +55,18 @@ class Probe:
 
 # Chosen from the generator's vocabulary so that each kind has selective and broad queries
 # at 100,000 and at 1,000,000 publications (names from footnotes stay rare at any size;
-# topic and filler words are in a large share of publications).
+# topic and filler words are in a large share of publications). Words and two-word queries
+# end with a space, as a finished search does: the query language reads a last word still
+# being typed as a prefix, and the prefix kind is that.
 PROBES = (
-    Probe("word", "mongolia"),
-    Probe("word", "hamilton"),
-    Probe("word", "trade"),
-    Probe("word", "whatever"),
-    Probe("two words", "mongolia sanctions"),
-    Probe("two words", "hamilton economy"),
-    Probe("two words", "trade policy"),
-    Probe("two words", "korea security"),
+    Probe("word", "mongolia "),
+    Probe("word", "hamilton "),
+    Probe("word", "trade "),
+    Probe("word", "whatever "),
+    Probe("two words", "mongolia sanctions "),
+    Probe("two words", "hamilton economy "),
+    Probe("two words", "trade policy "),
+    Probe("two words", "korea security "),
     Probe("phrase", '"third-neighbor policy"'),
     Probe("phrase", '"williams jennifer"'),
     Probe("phrase", '"after the summit"'),
@@ -117,7 +119,7 @@ def prepare_postgres(server: str, dataset: Path, publications: int) -> str:
     admin = make_url(server).set(drivername="postgresql").render_as_string(False)
     url = make_url(server).set(database=name).render_as_string(False)
     # The name is built here from a number, never from input.
-    exists = _psql(admin, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608
+    exists = _psql(admin, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608 -- a number  # noqa: S608
     if exists and _loaded(url, publications):
         return url
     _psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -300,7 +302,7 @@ def report_queries(samples: Sequence[Sample], publications: int) -> Iterator[str
             str(max(s.statements for s in by_endpoint[e])) for e in ("search", "list")
         )
         yield (
-            f"| {backend} | {probe.kind} | `{probe.text}` | {hits:,} | "
+            f"| {backend} | {probe.kind} | `{probe.text.strip()}` | {hits:,} | "
             f"{query_class(hits, publications)} | {cells[0]} | {cells[1]} | {statements} |"
         )
 

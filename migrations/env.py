@@ -24,6 +24,8 @@ SEARCH_TABLE_PREFIX = "publication_search"
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     if type_ == "table" and name is not None:
         return not name.startswith(SEARCH_TABLE_PREFIX) and name != "sqlite_sequence"
+    if type_ == "index" and name is not None:  # e.g. SQLite's narrow copy of publications
+        return not name.startswith(f"ix_{SEARCH_TABLE_PREFIX}")
     return True
 
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlmodel import Field, SQLModel, Text
 
 from models.base import BigIntId, UTCDateTime, utcnow
@@ -53,6 +53,16 @@ class Publication(SluggedRow, PublicationBase, FeaturedImageColumns, table=True)
         Index("ix_publications_title_id", "title", "id"),
         Index("ix_publications_updated_at", "updated_at"),
         Index("ix_publications_series_id_published_at", "series_id", "published_at"),
+        # The few publications the public may not see, which search excludes (see
+        # `publicly_hidden`): cheaper than joining the many it may see.
+        Index(
+            "ix_publications_unpublished",
+            "id",
+            "status",
+            "published_at",
+            sqlite_where=text("status <> 'published'"),
+            postgresql_where=text("status <> 'published'"),
+        ),
         # Ids are public and stable forever: SQLite must never hand out a deleted one again.
         {"sqlite_autoincrement": True},
     )

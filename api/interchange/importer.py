@@ -43,7 +43,9 @@ from api.interchange.rendering_worker import render_many
 from api.services import content_version
 from api.services.rendering import RenderedBody, check_footnotes
 from api.services.search_index import (
+    FacetKeys,
     SearchDocument,
+    Vectors,
     bulk_load,
     compute_vectors,
     write_documents_sqlite,
@@ -214,7 +216,7 @@ class _Prepared:
 
     rendered: list[RenderedBody]
     documents: list[SearchDocument]
-    vectors: list[bytes] | None
+    vectors: list[Vectors] | None
 
 
 class _Importer:
@@ -415,8 +417,7 @@ class _Importer:
             await write_documents_sqlite(driver, prepared.documents, updated)
             return
         assert prepared.vectors is not None
-        ids = [document.publication_id for document in prepared.documents]
-        await write_vectors_postgres(driver, ids, prepared.vectors, updated)
+        await write_vectors_postgres(driver, prepared.documents, prepared.vectors, updated)
 
     # -- revisions and subscribers -------------------------------------------------------
 
@@ -681,6 +682,12 @@ def _search_document(
         series_name=series,
         body_text=body.text,
         footnote_texts=[note.text for note in sorted(record.footnotes, key=lambda n: n.number)],
+        facets=FacetKeys(
+            record.published_at,
+            record.series_id,
+            tuple(sorted(record.category_ids)),
+            tuple(sorted(record.author_ids)),
+        ),
     )
 
 

@@ -29,7 +29,7 @@ from api.services.publications import (
     ordered,
     publication_conditions,
 )
-from api.services.search import matches
+from api.services.search import Among, matching_ids
 from models import Publication
 
 P = Publication.__table__.c  # type: ignore[attr-defined]
@@ -159,8 +159,7 @@ async def keyset_page(
     if query is not None:
         if query.is_empty:
             return KeysetPage(rows=[], total=0, position=0)
-        hits = matches(query, dialect)
-        conditions.append(P.id.in_(select(hits.c.publication_id)))
+        conditions.append(P.id.in_(matching_ids(query, dialect, Among())))
     between = list(conditions)
     if request.after is not None:
         between.append(_beyond(sort, request.after, dialect, forward=True))

@@ -1,10 +1,35 @@
 """Facet counts over a whole result set, and its total, in one statement."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    String,
+    Table,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.services.search import (
+    POSTGRES_INDEX,
+    SQLITE_FACETS,
+    Among,
+    SearchQuery,
+    found_in,
+    matching_ids,
+    postgres_tsquery,
+)
 from models import Author, Category, PublicationAuthor, PublicationCategory, Series
 
 P_AUTHORS = PublicationAuthor.__table__  # type: ignore[attr-defined]
@@ -30,34 +55,85 @@ class Facets:
     years: list[FacetValue] = field(default_factory=list)
 
 
-async def count_facets(db: AsyncSession, hits: Select[tuple[int, object, object]]) -> Facets:
-    """`hits` selects (id, published_at, series_id) of every matching publication. The total
-    and the counts per category, series, author and year come back from one UNION ALL."""
-    found = hits.cte("found")
-    year = _year(found.c.published_at, db.get_bind().dialect.name)
-    statement = union_all(
+async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Facets:
+    """The total and the counts per category, series, author and year of every publication
+    the query finds, from one UNION ALL over them. Each match costs a few lookups in narrow
+    indexes (SQLite) or none at all (PostgreSQL: the index row holds copies of its facets)."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "sqlite":
+        found = _found_sqlite(query, among)
+        categories = _linked(found, P_CATEGORIES.c.category_id)
+        authors = _linked(found, P_AUTHORS.c.author_id)
+    else:
+        found = _found_postgres(query, among)
+        categories = _listed(found, found.c.category_ids)
+        authors = _listed(found, found.c.author_ids)
+    series = select(found.c.series_id.label("id")).where(found.c.series_id.is_not(None))
+    year = _year(found.c.published_at, dialect)
+    statement: CompoundSelect[Any] = union_all(
         select(literal("total"), cast(null(), String), cast(null(), String), func.count())
         .select_from(found),
-        select(literal("categories"), CATEGORIES.c.slug, CATEGORIES.c.name, func.count())
-        .select_from(found)
-        .join(P_CATEGORIES, P_CATEGORIES.c.publication_id == found.c.id)
-        .join(CATEGORIES, CATEGORIES.c.id == P_CATEGORIES.c.category_id)
-        .group_by(CATEGORIES.c.id, CATEGORIES.c.slug, CATEGORIES.c.name),
-        select(literal("authors"), AUTHORS.c.slug, AUTHORS.c.name, func.count())
-        .select_from(found)
-        .join(P_AUTHORS, P_AUTHORS.c.publication_id == found.c.id)
-        .join(AUTHORS, AUTHORS.c.id == P_AUTHORS.c.author_id)
-        .group_by(AUTHORS.c.id, AUTHORS.c.slug, AUTHORS.c.name),
-        select(literal("series"), SERIES.c.slug, SERIES.c.name, func.count())
-        .select_from(found)
-        .join(SERIES, SERIES.c.id == found.c.series_id)
-        .group_by(SERIES.c.id, SERIES.c.slug, SERIES.c.name),
+        _named("categories", categories, CATEGORIES),
+        _named("authors", authors, AUTHORS),
+        _named("series", series, SERIES),
         select(literal("years"), year, cast(null(), String), func.count())
         .select_from(found)
         .group_by(year),
     )  # fmt: skip
+    return _collected(await db.execute(statement))
+
+
+def _found_sqlite(query: SearchQuery, among: Among) -> CTE:
+    """(id, published_at, series_id) of each match, from the narrow index on publications."""
+    ids = matching_ids(query, "sqlite", among).subquery("matched")
+    facets = SQLITE_FACETS.subquery("facets")
+    return (
+        select(facets.c.id, facets.c.published_at, facets.c.series_id)
+        .join(ids, ids.c.rowid == facets.c.id)
+        .cte("found")
+    )
+
+
+def _found_postgres(query: SearchQuery, among: Among) -> CTE:
+    """Each match's copy of its facets, read from the index rows the GIN index points to."""
+    index = POSTGRES_INDEX.c
+    return (
+        select(index.publication_id.label("id"), index.published_at, index.series_id,
+               index.category_ids, index.author_ids)
+        .where(found_in(index.document, postgres_tsquery(query)),
+               *among.conditions(index.publication_id))
+        .cte("found")
+    )  # fmt: skip
+
+
+def _linked(found: CTE, link: ColumnElement[int]) -> Select[Any]:
+    """The ids a link table pairs with each match (SQLite: one index lookup per match)."""
+    links = link.table
+    return select(link.label("id")).join_from(found, links, links.c.publication_id == found.c.id)
+
+
+def _listed(found: CTE, ids: ColumnElement[Any]) -> Select[Any]:
+    """The ids an array column of the match holds (PostgreSQL)."""
+    each = func.unnest(ids).table_valued("id").render_derived()
+    return select(each.c.id).select_from(found).join(each, true())
+
+
+def _named(kind: str, ids: Select[Any], target: Table) -> Select[Any]:
+    """Counts per id first, then the few slugs and names: one join per value, not per match."""
+    counted = ids.subquery()
+    counts = (
+        select(counted.c.id, func.count().label("n"))
+        .group_by(counted.c.id)
+        .subquery(f"{kind}_counts")
+    )
+    return select(literal(kind), target.c.slug, target.c.name, counts.c.n).join_from(
+        counts, target, target.c.id == counts.c.id
+    )
+
+
+def _collected(rows: Iterable[Any]) -> Facets:
     facets = Facets()
-    for kind, key, name, count in await db.execute(statement):
+    for kind, key, name, count in rows:
         if kind == "total":
             facets.total = count
         elif key is None:

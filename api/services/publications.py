@@ -18,8 +18,14 @@ from api.db import AnyRow
 from api.services.facets import Facets, count_facets
 from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
-from api.services.search import SearchQuery, matches
-from api.services.visibility import EditorScope, publicly_visible, visible_in
+from api.services.search import (
+    Among,
+    SearchQuery,
+    best_matches,
+    count_matches,
+    matching_ids,
+)
+from api.services.visibility import EditorScope, publicly_hidden, publicly_visible, visible_in
 from models import (
     Author,
     Category,
@@ -114,20 +120,16 @@ async def find_publications(
     # Without a query every publication is equally relevant: the recency tie-break decides.
     order = order or default_order(filters)
     query = filters.search_query
-    conditions = publication_conditions(filters)
-    statement = select(*SUMMARY_COLUMNS).where(*conditions)
-    count = select(func.count()).select_from(Publication).where(*conditions)
     if query is not None:
         if query.is_empty:
             return PublicationPage(rows=[], total=0)
-        hits = matches(query, _dialect(db))
-        statement = statement.join(hits, hits.c.publication_id == P.id)
-        count = count.join(hits, hits.c.publication_id == P.id)
-        ranked: Select[Any] = statement.order_by(hits.c.rank.desc())
-        statement = ranked if order is PublicationOrder.RELEVANCE else statement
-    statement = ordered(statement, order).offset(offset).limit(limit)
-    rows = (await db.execute(statement)).all()
-    total = await db.scalar(count)
+        rows = await _search_page(db, query, filters, order, offset, limit)
+        total = await db.scalar(count_matches(query, _dialect(db), search_among(filters)))
+        return PublicationPage(rows=rows, total=total or 0)
+    conditions = publication_conditions(filters)
+    statement = ordered(select(*SUMMARY_COLUMNS).where(*conditions), order)
+    rows = (await db.execute(statement.offset(offset).limit(limit))).all()
+    total = await db.scalar(select(func.count()).select_from(Publication).where(*conditions))
     return PublicationPage(rows=rows, total=total or 0)
 
 
@@ -144,23 +146,47 @@ async def search_publications(
     query = filters.search_query
     if query is None or query.is_empty:
         return SearchResults(rows=[], facets=Facets(), highlights={})
-    conditions = publication_conditions(filters)
-    hits = matches(query, _dialect(db))
-    statement = (
-        select(*SUMMARY_COLUMNS).join(hits, hits.c.publication_id == P.id).where(*conditions)
-    )
-    if (order or PublicationOrder.RELEVANCE) is PublicationOrder.RELEVANCE:
-        statement = statement.order_by(hits.c.rank.desc())
-    statement = ordered(statement, order or PublicationOrder.NEWEST).offset(offset).limit(limit)
-    rows = (await db.execute(statement)).all()
-    found = (
-        select(P.id, P.published_at, P.series_id)
-        .join(hits, hits.c.publication_id == P.id)
-        .where(*conditions)
-    )
-    facets = await count_facets(db, found)
+    order = order or PublicationOrder.RELEVANCE
+    rows = await _search_page(db, query, filters, order, offset, limit)
+    facets = await count_facets(db, query, search_among(filters))
     highlights = await highlight(db, query, [row.id for row in rows])
     return SearchResults(rows=rows, facets=facets, highlights=highlights)
+
+
+def search_among(filters: PublicationFilter) -> Among:
+    """The publications a search may find. For the public: all but the few hidden ones,
+    excluded through a small index (joining the visible ones would cost a lookup per
+    match); an editor's scope is applied as it is."""
+    narrowed = filter_conditions(filters)
+    if filters.scope is not None:
+        return Among(included=select(P.id).where(visible_in(filters.scope), *narrowed))
+    hidden = select(P.id).where(publicly_hidden())
+    return Among(excluded=hidden, included=select(P.id).where(*narrowed) if narrowed else None)
+
+
+async def _search_page(
+    db: AsyncSession,
+    query: SearchQuery,
+    filters: PublicationFilter,
+    order: PublicationOrder,
+    offset: int,
+    limit: int,
+) -> Sequence[AnyRow]:
+    among = search_among(filters)
+    dialect = _dialect(db)
+    statement: Select[Any]
+    if order is PublicationOrder.RELEVANCE:
+        best = best_matches(query, dialect, among, offset=offset, limit=limit)
+        statement = (
+            select(*SUMMARY_COLUMNS)
+            .join(best, best.c.publication_id == P.id)
+            .order_by(best.c.position)
+        )
+    else:
+        found = P.id.in_(matching_ids(query, dialect, among))
+        statement = ordered(select(*SUMMARY_COLUMNS).where(found), order)
+        statement = statement.offset(offset).limit(limit)
+    return (await db.execute(statement)).all()
 
 
 async def get_publication(db: AsyncSession, reference: str) -> AnyRow | Redirect | None:
@@ -201,7 +227,13 @@ def ordered(statement: Select[Any], order: PublicationOrder) -> Select[Any]:
 
 
 def publication_conditions(filters: PublicationFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [visible_in(filters.scope)]
+    """The filters, and the visibility rule (or the editor's scope) applied first."""
+    return [visible_in(filters.scope), *filter_conditions(filters)]
+
+
+def filter_conditions(filters: PublicationFilter) -> list[ColumnElement[bool]]:
+    """What the filters narrow the list to, without the visibility rule."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.categories:
         conditions.append(_linked(PublicationCategory, "category_id", Category, filters.categories))
     if filters.authors:

@@ -20,7 +20,7 @@ from api.services.auth import Principal
 from api.services.lookup import parse_reference
 from api.services.publication_input import PublicationCreate, PublicationFields, PublishInput
 from api.services.rendering import FootnoteSource, check_footnotes, render_body
-from api.services.search_index import reindex_publications
+from api.services.search_index import reindex_facets, reindex_publications
 from api.services.slugs import numbered, slugify
 from api.services.visibility import is_publicly_visible
 from models import (
@@ -302,6 +302,8 @@ async def _saved(
     assert publication.id is not None
     if reindex:
         await reindex_publications(db, [publication.id])
+    else:  # the text is unchanged, but its date (a facet) may not be
+        await reindex_facets(db, [publication.id])
     await events.publication_changed(db, publication, was_visible=was_visible)
     revision = await revisions.record(db, publication, principal.user_id if principal else None)
     audit.record(

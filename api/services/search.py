@@ -13,17 +13,26 @@ from dataclasses import dataclass, field
 from html import escape
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Float,
     Integer,
+    Select,
+    case,
     column,
     func,
     literal,
     literal_column,
+    not_,
     select,
     table,
+    text,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.sql import Subquery
+
+from models.base import UTCDateTime
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # A quoted phrase (the closing quote may be missing while typing), or a bare token.
@@ -32,8 +41,28 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 MAX_TERMS = 32
 MAX_WORD_LENGTH = 100
 
-_SQLITE_INDEX = table("publication_search", column("rowid", Integer))
-_POSTGRES_INDEX = table("publication_search", column("publication_id", Integer))
+# The index tables and, on SQLite, the narrow index on publications (see search_index).
+SQLITE_INDEX = table("publication_search", column("rowid", Integer))
+# SQLite keeps bodies inside the rows, before the date and series: reading those for each
+# match would walk every body's overflow pages. The narrow index holds them; it is named,
+# because SQLite's planner would otherwise read the rows by rowid.
+SQLITE_FACETS = text(
+    "SELECT id, published_at, series_id FROM publications INDEXED BY ix_publication_search_facets"
+).columns(
+    column("id", Integer), column("published_at", UTCDateTime()), column("series_id", Integer)
+)
+POSTGRES_INDEX = table(
+    "publication_search",
+    column("publication_id", Integer),
+    column("document", TSVECTOR()),
+    column("head", TSVECTOR()),
+    column("published_at", UTCDateTime()),
+    column("series_id", Integer),
+    column("category_ids", ARRAY(Integer)),
+    column("author_ids", ARRAY(Integer)),
+)
+# How many of the best candidates are ordered by their whole document's rank (PostgreSQL).
+RANKED_WINDOW = 200
 # Highlight boundaries that cannot occur in text: the passage is HTML-escaped first, then
 # these become <mark> and </mark>, so a body's own markup can never reach the page.
 MARK_START, MARK_END = "\x02", "\x03"
@@ -138,27 +167,127 @@ def postgres_tsquery(query: SearchQuery) -> ColumnElement[str]:
     return tsquery
 
 
-def matches(query: SearchQuery, dialect: str) -> Subquery:
-    """A subquery of (publication_id, rank) for the publications the query finds; a higher
-    rank is a better match. Weights: title, then subtitle and excerpt, then names, then body."""
+@dataclass(frozen=True, slots=True)
+class Among:
+    """The publications a search may find, as selects of publication ids: all but
+    `excluded` (the few the public may not see), and only `included` when given (what
+    filters or an editor's scope let through)."""
+
+    excluded: Select[int] | None = None
+    included: Select[int] | None = None
+
+    def conditions(self, publication_id: ColumnElement[int]) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.excluded is not None:
+            conditions.append(publication_id.not_in(self.excluded))
+        if self.included is not None:
+            conditions.append(publication_id.in_(self.included))
+        return conditions
+
+
+def matching_ids(query: SearchQuery, dialect: str, among: Among) -> Select[int]:
+    """The ids of the publications the query finds."""
     if dialect == "sqlite":
-        bm25 = literal_column("bm25(publication_search, 10.0, 4.0, 2.0, 1.0)", Float)
-        return (
-            select(_SQLITE_INDEX.c.rowid.label("publication_id"), (-bm25).label("rank"))
-            .where(literal_column("publication_search").op("MATCH")(fts5_expression(query)))
-            .subquery("hits")
-        )
-    tsquery = postgres_tsquery(query)
-    document: ColumnElement[str] = literal_column("publication_search.document")
-    return (
-        select(
-            _POSTGRES_INDEX.c.publication_id.label("publication_id"),
-            func.ts_rank_cd(document, tsquery).label("rank"),
-        )
-        .select_from(_POSTGRES_INDEX)
-        .where(document.op("@@")(tsquery))
-        .subquery("hits")
+        rowid = SQLITE_INDEX.c.rowid
+        return select(rowid).where(_fts5_match(query), *among.conditions(rowid))
+    index = POSTGRES_INDEX.c
+    return select(index.publication_id).where(
+        found_in(index.document, postgres_tsquery(query)), *among.conditions(index.publication_id)
     )
+
+
+def found_in(vector: ColumnElement[str], tsquery: ColumnElement[str]) -> ColumnElement[bool]:
+    """SQL (PostgreSQL): the tsquery matches the tsvector."""
+    return vector.op("@@", is_comparison=True)(tsquery)
+
+
+def count_matches(query: SearchQuery, dialect: str, among: Among) -> Select[int]:
+    """How many publications the query finds: read from the index alone."""
+    return select(func.count()).select_from(matching_ids(query, dialect, among).subquery())
+
+
+def best_matches(
+    query: SearchQuery, dialect: str, among: Among, *, offset: int, limit: int
+) -> Subquery:
+    """One page of matches by relevance, as (publication_id, position): order by position.
+    Ties go to the newest publication, then the highest id, so pages never overlap."""
+    if dialect == "sqlite":
+        return _best_sqlite(query, among, offset, limit)
+    return _best_postgres(query, among, offset, limit)
+
+
+def _fts5_match(query: SearchQuery) -> ColumnElement[bool]:
+    return literal_column("publication_search").op("MATCH")(fts5_expression(query))
+
+
+def _best_sqlite(query: SearchQuery, among: Among, offset: int, limit: int) -> Subquery:
+    """bm25 ranks every match: FTS5 computes it from its own index, cheaply, and the date
+    for ties comes from the narrow index on publications, never from the wide rows."""
+    rowid = SQLITE_INDEX.c.rowid
+    facets = SQLITE_FACETS.subquery("facets")
+    rank = (-literal_column("bm25(publication_search, 10.0, 4.0, 2.0, 1.0)", Float)).label("rank")
+    page = (
+        select(rowid.label("publication_id"), rank, facets.c.published_at)
+        .join(facets, facets.c.id == rowid)
+        .where(_fts5_match(query), *among.conditions(rowid))
+        .order_by(rank.desc(), facets.c.published_at.desc(), rowid.desc())
+        .offset(offset)
+        .limit(limit)
+        .subquery("page")
+    )
+    position = func.row_number().over(
+        order_by=(page.c.rank.desc(), page.c.published_at.desc(), page.c.publication_id.desc())
+    )
+    return select(page.c.publication_id, position.label("position")).subquery("best")
+
+
+def _best_postgres(query: SearchQuery, among: Among, offset: int, limit: int) -> Subquery:
+    """Ranking every match with ts_rank_cd reads every matching document: far too slow for
+    a common word. So candidates come in a cheap order first: those whose title, subtitle,
+    excerpt or names hold the query (ranked on that small head, kept in the row), then the
+    others, newest first. The first RANKED_WINDOW of them are then ordered by their whole
+    document's rank; the rest keep the cheap order. The order never depends on the page."""
+    tsquery = postgres_tsquery(query)
+    index = POSTGRES_INDEX.c
+    wanted = max(RANKED_WINDOW, offset + limit)
+    allowed = among.conditions(index.publication_id)
+    matched = found_in(index.document, tsquery)
+    in_head = found_in(index.head, tsquery)
+    cheap = func.ts_rank_cd(index.head, tsquery)
+    newest = (index.published_at.desc().nulls_last(), index.publication_id.desc())
+    head_first = (
+        select(index.publication_id, literal(1).label("tier"), cheap.label("cheap"),
+               index.published_at, index.document)
+        .where(in_head, matched, *allowed)
+        .order_by(cheap.desc(), *newest)
+        .limit(wanted)
+    )  # fmt: skip
+    the_rest = (
+        select(index.publication_id, literal(0), literal(0.0, Float), index.published_at,
+               index.document)
+        .where(matched, not_(in_head), *allowed)
+        .order_by(*newest)
+        .limit(wanted)
+    )  # fmt: skip
+    # The second branch runs only when the first yields fewer than `wanted` rows.
+    candidates = union_all(head_first, the_rest).limit(wanted).subquery("candidates")
+    c = candidates.c
+    cheap_order = (c.tier.desc(), c.cheap.desc(), c.published_at.desc().nulls_last(),
+                   c.publication_id.desc())  # fmt: skip
+    numbered = select(
+        c.publication_id, c.tier, c.cheap, c.published_at, c.document,
+        func.row_number().over(order_by=cheap_order).label("n"),
+    ).subquery("numbered")  # fmt: skip
+    n = numbered.c
+    ranked = case((n.n <= RANKED_WINDOW, func.ts_rank_cd(n.document, tsquery)))
+    final_order = (n.tier.desc(), ranked.desc().nulls_last(), n.n)
+    page = (
+        select(n.publication_id, func.row_number().over(order_by=final_order).label("position"))
+        .order_by(*final_order)
+        .offset(offset)
+        .limit(limit)
+    )
+    return page.subquery("best")
 
 
 def marked_html(passage: str | None) -> str | None:

@@ -5,13 +5,20 @@ Each database has its own engine: FTS5 on SQLite (rowid = publication id), a wei
 queries apply the visibility rule, so a scheduled publication is found the moment it is due.
 Weights: title, then subtitle and excerpt, then author, category and series names, then the
 body and footnotes.
+
+On PostgreSQL each entry also holds its `head` (the title, subtitle, excerpt and names part
+of the document, small enough to stay in the row) and copies of what facets count (date,
+series, category and author ids), so that ranking candidates and counting facets over
+thousands of matches never reads the large documents or joins four tables per match.
+SQLite reads the same from a narrow index on `publications` and the link tables.
 """
 
 import io
 import struct
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -50,34 +57,55 @@ _SQLITE_INSERT = text(
 ).bindparams(bindparam("ids", expanding=True))
 
 
-def _weighted(title: str, summary: str, names: str, body: str) -> str:
-    """The PostgreSQL document: English stemming, weights A (title) to D (body). D is what
+def _head(title: str, summary: str, names: str) -> str:
+    """The PostgreSQL head: English stemming, weights A (title), B (subtitle and excerpt)
+    and C (names). The document is the head followed by the body at weight D, which is what
     to_tsvector gives, so the body, the largest part by far, is not copied by setweight."""
     return (
         f"setweight(to_tsvector('english', {title}), 'A') || "
         f"setweight(to_tsvector('english', {summary}), 'B') || "
-        f"setweight(to_tsvector('english', {names}), 'C') || "
-        f"to_tsvector('english', {body})"
+        f"setweight(to_tsvector('english', {names}), 'C')"
     )
 
 
+# What facets count, copied from the publication and its links.
+_FACETS = """
+    p.published_at, p.series_id,
+    ARRAY(SELECT pc.category_id FROM publication_categories pc
+          WHERE pc.publication_id = p.id ORDER BY pc.category_id),
+    ARRAY(SELECT pa.author_id FROM publication_authors pa
+          WHERE pa.publication_id = p.id ORDER BY pa.author_id)
+"""
+_FACET_COLUMNS = "published_at, series_id, category_ids, author_ids"
 _POSTGRES_UPSERT = text(
     f"""
-    INSERT INTO publication_search (publication_id, document)
-    SELECT p.id, {
-        _weighted(
-            "p.title", _SUMMARY, _NAMES.format(agg="string_agg"), _BODY.format(agg="string_agg")
-        )
-    }
-    FROM publications p WHERE p.id = ANY(:ids)
-    ON CONFLICT (publication_id) DO UPDATE SET document = EXCLUDED.document
+    INSERT INTO publication_search (publication_id, head, document, {_FACET_COLUMNS})
+    SELECT p.id, h.head, h.head || to_tsvector('english', {_BODY.format(agg="string_agg")}),
+           {_FACETS}
+    FROM publications p
+    CROSS JOIN LATERAL (
+        SELECT {_head("p.title", _SUMMARY, _NAMES.format(agg="string_agg"))} AS head
+    ) AS h
+    WHERE p.id = ANY(:ids)
+    ON CONFLICT (publication_id) DO UPDATE SET
+        head = EXCLUDED.head, document = EXCLUDED.document,
+        published_at = EXCLUDED.published_at, series_id = EXCLUDED.series_id,
+        category_ids = EXCLUDED.category_ids, author_ids = EXCLUDED.author_ids
     """  # noqa: S608 -- fixed SQL fragments, no user input
 )
-# The same document from texts the caller sends, in the order sent, in binary (asyncpg: $n).
-_POSTGRES_DOCUMENTS = f"""
-    SELECT tsvectorsend({_weighted("d.title", "d.summary", "d.names", "d.body")})
+_POSTGRES_FACETS = text(
+    f"""
+    UPDATE publication_search s SET ({_FACET_COLUMNS}) = (SELECT {_FACETS})
+    FROM publications p WHERE p.id = s.publication_id AND p.id = ANY(:ids)
+    """  # noqa: S608 -- fixed SQL fragments, no user input
+)
+# The same head and document from texts the caller sends, in the order sent, in binary
+# (asyncpg: $n).
+_POSTGRES_VECTORS = f"""
+    SELECT tsvectorsend(h.head), tsvectorsend(h.head || to_tsvector('english', d.body))
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
          WITH ORDINALITY AS d(title, summary, names, body, n)
+    CROSS JOIN LATERAL (SELECT {_head("d.title", "d.summary", "d.names")} AS head) AS h
     ORDER BY d.n
 """  # noqa: S608 -- fixed SQL fragments, no user input
 _SQLITE_INSERT_VALUES = (
@@ -85,20 +113,35 @@ _SQLITE_INSERT_VALUES = (
 )
 
 
-_POSTGRES_INDEX = "ix_publication_search_document"
+# Rebuilt after a bulk load (see bulk_load); the GIN indexes of the document and the head.
+_POSTGRES_INDEXES = {
+    "ix_publication_search_document": "document",
+    "ix_publication_search_head": "head",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FacetKeys:
+    """What facets count for one publication, as the search index keeps a copy of it."""
+
+    published_at: datetime | None = None
+    series_id: int | None = None
+    category_ids: tuple[int, ...] = ()
+    author_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class SearchDocument:
-    """One publication's indexed text, assembled by a caller that already holds every part
-    (the importer), as the SQL above assembles it from the tables: the same text, the same
-    index."""
+    """One publication's indexed text and facets, assembled by a caller that already holds
+    every part (the importer), as the SQL above assembles them from the tables: the same
+    text, the same index."""
 
     publication_id: int
     title: str
     summary: str
     names: str
     body: str
+    facets: FacetKeys = field(default_factory=FacetKeys)
 
     @classmethod
     def of(
@@ -113,6 +156,7 @@ class SearchDocument:
         series_name: str | None,
         body_text: str,
         footnote_texts: Sequence[str],
+        facets: FacetKeys | None = None,
     ) -> "SearchDocument":
         return cls(
             publication_id,
@@ -120,6 +164,7 @@ class SearchDocument:
             f"{subtitle or ''} {excerpt or ''}",
             f"{' '.join(author_names)} {' '.join(category_names)} {series_name or ''}",
             f"{body_text} {' '.join(footnote_texts)}",
+            facets or FacetKeys(),
         )
 
 
@@ -135,12 +180,12 @@ async def bulk_load(conn: AsyncConnection, incoming: int) -> AsyncIterator[None]
     if incoming < max(existing or 0, 1000):
         yield
         return
-    await conn.execute(text(f"DROP INDEX {_POSTGRES_INDEX}"))
+    for name in _POSTGRES_INDEXES:
+        await conn.execute(text(f"DROP INDEX {name}"))
     yield
     await conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-    await conn.execute(
-        text(f"CREATE INDEX {_POSTGRES_INDEX} ON publication_search USING GIN (document)")
-    )
+    for name, column in _POSTGRES_INDEXES.items():
+        await conn.execute(text(f"CREATE INDEX {name} ON publication_search USING GIN ({column})"))
 
 
 async def reindex_publications(
@@ -161,6 +206,14 @@ async def reindex_publications(
         await db.execute(_POSTGRES_UPSERT, {"ids": ids})
 
 
+async def reindex_facets(db: AsyncSession, publication_ids: Sequence[int]) -> None:
+    """Bring the index's copy of these publications' facets (date, series, categories,
+    authors) up to date, for changes that leave their text alone: publishing, scheduling,
+    unpublishing. SQLite reads facets from the tables themselves: nothing to do there."""
+    if publication_ids and _dialect(db) == "postgresql":
+        await db.execute(_POSTGRES_FACETS, {"ids": list(publication_ids)})
+
+
 async def write_documents_sqlite(
     driver: Any, documents: Sequence[SearchDocument], replace: Sequence[int]
 ) -> None:
@@ -178,25 +231,37 @@ async def write_documents_sqlite(
     )
 
 
-async def compute_vectors(driver: Any, documents: Sequence[SearchDocument]) -> list[bytes]:
+@dataclass(frozen=True, slots=True)
+class Vectors:
+    """One document's head and whole document, in the server's binary form."""
+
+    head: bytes
+    document: bytes
+
+
+async def compute_vectors(driver: Any, documents: Sequence[SearchDocument]) -> list[Vectors]:
     """PostgreSQL: the weighted tsvectors of these documents in the server's binary form.
     Nothing is read or written, so any connection will do (`driver`: asyncpg): another
     connection than the import's, on another core, while the import's connection writes."""
     rows = await driver.fetch(
-        _POSTGRES_DOCUMENTS,
+        _POSTGRES_VECTORS,
         [d.title for d in documents],
         [d.summary for d in documents],
         [d.names for d in documents],
         [d.body for d in documents],
     )
-    return [row[0] for row in rows]
+    return [Vectors(head, document) for head, document in rows]
 
 
 async def write_vectors_postgres(
-    driver: Any, ids: Sequence[int], vectors: Sequence[bytes], replace: Sequence[int]
+    driver: Any,
+    documents: Sequence[SearchDocument],
+    vectors: Sequence[Vectors],
+    replace: Sequence[int],
 ) -> None:
-    """PostgreSQL: store tsvectors from `compute_vectors` with a binary COPY, so they are
-    neither printed nor parsed again; `replace` lists ids that may already be indexed."""
+    """PostgreSQL: store tsvectors from `compute_vectors` and the documents' facets with a
+    binary COPY, so nothing is printed or parsed again; `replace` lists ids that may already
+    be indexed."""
     if replace:
         await driver.execute(
             "DELETE FROM publication_search WHERE publication_id = ANY($1::bigint[])",
@@ -204,21 +269,57 @@ async def write_vectors_postgres(
         )
     await driver.copy_to_table(
         "publication_search",
-        source=io.BytesIO(_binary_copy(ids, vectors)),
-        columns=("publication_id", "document"),
+        source=io.BytesIO(_binary_copy(documents, vectors)),
+        columns=(
+            "publication_id", "head", "document",
+            "published_at", "series_id", "category_ids", "author_ids",
+        ),
         format="binary",
-    )
+    )  # fmt: skip
 
 
-def _binary_copy(ids: Sequence[int], vectors: Sequence[bytes]) -> bytes:
+_COPY_NULL = struct.pack("!i", -1)
+_POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_INT8_OID = 20
+
+
+def _binary_copy(documents: Sequence[SearchDocument], vectors: Sequence[Vectors]) -> bytes:
     """COPY's binary format: a header, then per row the field count and each field as
-    length + bytes (bigint: 8 bytes big-endian; tsvector: as `tsvectorsend` gave it)."""
+    length + bytes (bigint: 8 bytes big-endian; tsvector: as `tsvectorsend` gave it;
+    timestamptz: microseconds since 2000; arrays: see `_bigint_array`)."""
     parts = [b"PGCOPY\n\xff\r\n\x00", struct.pack("!ii", 0, 0)]
-    for publication_id, vector in zip(ids, vectors, strict=True):
-        parts.append(struct.pack("!hiqi", 2, 8, publication_id, len(vector)))
-        parts.append(vector)
+    for document, vector in zip(documents, vectors, strict=True):
+        facets = document.facets
+        parts.append(struct.pack("!hiq", 7, 8, document.publication_id))
+        for value in (vector.head, vector.document):
+            parts += (struct.pack("!i", len(value)), value)
+        parts.append(_timestamp(facets.published_at))
+        parts.append(
+            _COPY_NULL if facets.series_id is None else struct.pack("!iq", 8, facets.series_id)
+        )
+        parts += (_bigint_array(facets.category_ids), _bigint_array(facets.author_ids))
     parts.append(struct.pack("!h", -1))
     return b"".join(parts)
+
+
+def _timestamp(moment: datetime | None) -> bytes:
+    if moment is None:
+        return _COPY_NULL
+    delta = moment - _POSTGRES_EPOCH
+    microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return struct.pack("!iq", 8, microseconds)
+
+
+def _bigint_array(values: Sequence[int]) -> bytes:
+    """A one-dimensional bigint[] (an empty one has no dimensions): dimensions, a has-nulls
+    flag, the element type, each dimension's length and lower bound, then the elements."""
+    if not values:
+        body = struct.pack("!iii", 0, 0, _INT8_OID)
+    else:
+        body = struct.pack("!iiiii", 1, 0, _INT8_OID, len(values), 1) + b"".join(
+            struct.pack("!iq", 8, value) for value in values
+        )
+    return struct.pack("!i", len(body)) + body
 
 
 def _dialect(db: AsyncSession | AsyncConnection) -> str:

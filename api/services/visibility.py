@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, false, func, literal_column, not_, or_
 from sqlmodel import col
 
 from models import Publication, PublicationStatus, utcnow
@@ -19,6 +19,17 @@ def publicly_visible(now: datetime | None = None) -> ColumnElement[bool]:
             Publication.published_at <= moment,  # type: ignore[operator, arg-type]
         ),
     )
+
+
+def publicly_hidden(now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL: what `publicly_visible` leaves out, for queries that exclude the few hidden
+    publications rather than join the many visible ones (search over many matches).
+
+    A published publication is always visible, so every hidden one has another status;
+    saying so in a literal lets the database read them from the small partial index
+    `ix_publications_unpublished`."""
+    unpublished = col(Publication.status) != literal_column(f"'{PublicationStatus.PUBLISHED}'")
+    return and_(unpublished, not_(func.coalesce(publicly_visible(now), false())))
 
 
 def is_publicly_visible(publication: Publication, now: datetime | None = None) -> bool:

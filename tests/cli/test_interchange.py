@@ -57,7 +57,8 @@ async def _index_rows(conn: AsyncConnection) -> list[Any]:
     query = (
         "SELECT rowid, title, summary, names, body FROM publication_search ORDER BY rowid"
         if conn.dialect.name == "sqlite"
-        else "SELECT publication_id, document::text FROM publication_search ORDER BY 1"
+        else "SELECT publication_id, document::text, head::text, published_at, series_id, "
+        "category_ids, author_ids FROM publication_search ORDER BY 1"
     )
     return [tuple(row) for row in await conn.execute(text(query))]
 

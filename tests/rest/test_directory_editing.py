@@ -77,6 +77,8 @@ async def test_a_used_category_cannot_be_deleted_but_a_series_can(
     publication = (await client.get("/api/v1/publications/linked")).json()["data"]
     assert publication["series"] is None
     assert publication["categories"][0]["slug"] == "trade"
+    found = (await client.get("/api/v1/search", params={"q": "linked"})).json()["meta"]
+    assert found["facets"]["series"] == []
 
 
 async def test_a_renamed_author_is_found_under_the_new_name(

@@ -454,3 +454,25 @@ async def test_editors_search_drafts_without_a_year(
     assert found.status_code == 200
     assert found.json()["meta"]["total"] == 1
     assert found.json()["meta"]["facets"]["years"] == []
+
+
+@pytest.mark.usefixtures("taxonomy")
+async def test_search_facets_follow_publishing(client: httpx.AsyncClient, tokens: Headers) -> None:
+    """Publishing changes no text, only the date that the years facet counts."""
+    created = (await create(client, tokens["editor"])).json()["data"]
+    path = f"{API}/{created['id']}"
+
+    async def years() -> list[dict[str, int]]:
+        found = await client.get("/api/v1/search", params={"q": "mongolia"})
+        return list(found.json()["meta"]["facets"]["years"])
+
+    await client.post(
+        f"{path}/publish", json={"at": "2017-06-14T09:00:00Z"}, headers=tokens["editor"]
+    )
+    assert await years() == [{"year": 2017, "count": 1}]
+    await client.post(f"{path}/unpublish", headers=tokens["editor"])
+    assert await years() == []
+    await client.post(
+        f"{path}/publish", json={"at": "2019-03-01T09:00:00Z"}, headers=tokens["editor"]
+    )
+    assert await years() == [{"year": 2019, "count": 1}]

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.services import search
 from models import PublicationStatus
 from tests.content import Content
 
@@ -86,6 +87,26 @@ async def test_ranking_puts_title_matches_first(client: httpx.AsyncClient) -> No
     assert ranked[0] == "sanctions-and-trade"
     oldest_first = await hits(client, "sanctions", "sort=published_at")
     assert oldest_first == ["sanctions-and-trade", "why-the-korean-peninsula-matters"]
+
+
+async def test_pages_walk_every_hit_once_past_the_ranked_window(
+    client: httpx.AsyncClient, content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the best few candidates are ranked on their whole text (PostgreSQL); the
+    others keep the cheap order. Either way a walk through the pages sees each hit once,
+    and the hits whose title holds the query come first."""
+    monkeypatch.setattr(search, "RANKED_WINDOW", 3)
+    for n in range(4):
+        await content.publication(f"Korean note {n}")
+    for n in range(5):
+        await content.publication(f"Essay {n}", body=f"A Korean matter, part {n}.")
+    walked = []
+    for page in range(1, 6):
+        found = await hits(client, "korean ", f"per_page=2&page={page}")
+        assert len(found) == (2 if page < 5 else 1)
+        walked += found
+    assert len(set(walked)) == 9
+    assert set(walked[:4]) == {f"korean-note-{n}" for n in range(4)}
 
 
 @pytest.mark.usefixtures("library")

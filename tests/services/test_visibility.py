@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.services.visibility import is_publicly_visible, publicly_visible
+from api.services.visibility import is_publicly_visible, publicly_hidden, publicly_visible
 from models import Publication, PublicationStatus
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -39,6 +39,14 @@ async def test_sql_rule_shows_exactly_the_visible_publications(
     slugs = select(Publication.__table__.c.slug).where(publicly_visible(NOW))  # type: ignore[attr-defined]
     visible = set(await session.scalars(slugs))
     assert visible == {slug for slug, *_, expected in CASES if expected}
+
+
+async def test_sql_complement_hides_exactly_the_others(
+    session: AsyncSession, publications: dict[str, Publication]
+) -> None:
+    slugs = select(Publication.__table__.c.slug).where(publicly_hidden(NOW))  # type: ignore[attr-defined]
+    hidden = set(await session.scalars(slugs))
+    assert hidden == {slug for slug, *_, expected in CASES if not expected}
 
 
 @pytest.mark.parametrize(("slug", "status", "published_at", "expected"), CASES)

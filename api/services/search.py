@@ -248,17 +248,37 @@ def _best_postgres(query: SearchQuery, among: Among, offset: int, limit: int) ->
     others, newest first. The first RANKED_WINDOW of them are then ordered by their whole
     document's rank; the rest keep the cheap order. The order never depends on the page."""
     tsquery = postgres_tsquery(query)
+    candidates = _candidates(query, tsquery, among, max(RANKED_WINDOW, offset + limit))
+    c = candidates.c
+    ranked = case((c.n <= RANKED_WINDOW, func.ts_rank_cd(c.document, tsquery)))
+    order = (c.tier.desc(), ranked.desc().nulls_last(), c.n)
+    page = (
+        select(c.publication_id, func.row_number().over(order_by=order).label("position"))
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    )
+    return page.subquery("best")
+
+
+def _candidates(
+    query: SearchQuery, tsquery: ColumnElement[str], among: Among, wanted: int
+) -> Subquery:
+    """The first `wanted` matches in the cheap order, numbered (n) in that order: tier 1
+    (the head holds the query) by the head's rank, then tier 0, newest first."""
     index = POSTGRES_INDEX.c
-    wanted = max(RANKED_WINDOW, offset + limit)
     allowed = among.conditions(index.publication_id)
     matched = found_in(index.document, tsquery)
     in_head = found_in(index.head, tsquery)
+    # The head begins the document, so a query without exclusions that matches the head
+    # matches the document: only the small head is read, through its own GIN index.
+    head_match = [in_head, matched] if query.excluded else [in_head]
     cheap = func.ts_rank_cd(index.head, tsquery)
     newest = (index.published_at.desc().nulls_last(), index.publication_id.desc())
     head_first = (
         select(index.publication_id, literal(1).label("tier"), cheap.label("cheap"),
                index.published_at, index.document)
-        .where(in_head, matched, *allowed)
+        .where(*head_match, *allowed)
         .order_by(cheap.desc(), *newest)
         .limit(wanted)
     )  # fmt: skip
@@ -270,24 +290,11 @@ def _best_postgres(query: SearchQuery, among: Among, offset: int, limit: int) ->
         .limit(wanted)
     )  # fmt: skip
     # The second branch runs only when the first yields fewer than `wanted` rows.
-    candidates = union_all(head_first, the_rest).limit(wanted).subquery("candidates")
-    c = candidates.c
-    cheap_order = (c.tier.desc(), c.cheap.desc(), c.published_at.desc().nulls_last(),
-                   c.publication_id.desc())  # fmt: skip
-    numbered = select(
-        c.publication_id, c.tier, c.cheap, c.published_at, c.document,
-        func.row_number().over(order_by=cheap_order).label("n"),
-    ).subquery("numbered")  # fmt: skip
-    n = numbered.c
-    ranked = case((n.n <= RANKED_WINDOW, func.ts_rank_cd(n.document, tsquery)))
-    final_order = (n.tier.desc(), ranked.desc().nulls_last(), n.n)
-    page = (
-        select(n.publication_id, func.row_number().over(order_by=final_order).label("position"))
-        .order_by(*final_order)
-        .offset(offset)
-        .limit(limit)
-    )
-    return page.subquery("best")
+    both = union_all(head_first, the_rest).limit(wanted).subquery("tiers").c
+    cheap_order = (both.tier.desc(), both.cheap.desc(), both.published_at.desc().nulls_last(),
+                   both.publication_id.desc())  # fmt: skip
+    n = func.row_number().over(order_by=cheap_order).label("n")
+    return select(both.publication_id, both.tier, both.document, n).subquery("candidates")
 
 
 def marked_html(passage: str | None) -> str | None:

@@ -103,9 +103,13 @@ def _found_postgres(query: SearchQuery, among: Among) -> CTE:
 
 
 def _linked(found: CTE, link: ColumnElement[int]) -> Select[Any]:
-    """The ids a link table pairs with each match (SQLite: one index lookup per match)."""
+    """The ids a link table pairs with each match (SQLite): one index lookup per match. The
+    outer join keeps SQLite from scanning the whole link table instead (to skip a sort); a
+    match without links gives a null id, which no name joins."""
     links = link.table
-    return select(link.label("id")).join_from(found, links, links.c.publication_id == found.c.id)
+    return select(link.label("id")).join_from(
+        found, links, links.c.publication_id == found.c.id, isouter=True
+    )
 
 
 def _listed(found: CTE, ids: ColumnElement[Any]) -> Select[Any]:

@@ -34,12 +34,14 @@ async def highlight(
     if not ids or query.is_empty:
         return {}
     if db.get_bind().dialect.name == "sqlite":
+        # `+rowid`: FTS5 walks the query's matches once and keeps the page's, instead of
+        # seeking each id, which for a prefix merges every matching word's list again.
         rows = await db.execute(
             text(
                 "SELECT rowid, highlight(publication_search, 0, :start, :end), "
                 "snippet(publication_search, 3, :start, :end, '…', :words) "
                 "FROM publication_search WHERE publication_search MATCH :match "
-                "AND rowid IN (SELECT value FROM json_each(:ids))"
+                "AND +rowid IN (SELECT value FROM json_each(:ids))"
             ),
             {"start": MARK_START, "end": MARK_END, "words": PASSAGE_WORDS,
              "match": fts5_expression(query), "ids": "[" + ",".join(map(str, ids)) + "]"},

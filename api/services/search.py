@@ -273,7 +273,7 @@ def _candidates(
     # The head begins the document, so a query without exclusions that matches the head
     # matches the document: only the small head is read, through its own GIN index.
     head_match = [in_head, matched] if query.excluded else [in_head]
-    cheap = func.ts_rank_cd(index.head, tsquery)
+    cheap = func.ts_rank(index.head, tsquery)  # cheaper than ts_rank_cd: no covers
     newest = (index.published_at.desc().nulls_last(), index.publication_id.desc())
     head_first = (
         select(index.publication_id, literal(1).label("tier"), cheap.label("cheap"),

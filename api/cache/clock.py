@@ -32,9 +32,14 @@ class ContentClock:
             return False
         return expires_at is None or utcnow() < expires_at
 
-    async def refresh(self) -> None:
-        async with self.sessionmaker() as db:
+    async def refresh(self, db: AsyncSession | None = None) -> None:
+        """Read the version, through `db` when given: a request that still holds a
+        connection must not wait for a second one (a full pool would never give it)."""
+        if db is not None:
             self.version, self.next_scheduled = await content_version.current(db)
+            return
+        async with self.sessionmaker() as own:
+            self.version, self.next_scheduled = await content_version.current(own)
 
     async def watch(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

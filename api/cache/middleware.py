@@ -3,8 +3,9 @@ content version, so an answer is reused until the content changes, and never aft
 
 Only answers the app marked `Cache-Control: public` are kept; requests that carry a token or
 a preview link are never served from it. A hit costs no database round trip: the version is
-known in the process (see `clock.py`). Writes refresh the version before they answer, so the
-process that committed a change never serves the old body afterwards.
+known in the process (see `clock.py`). A write that changed the content refreshes the version
+before it answers, through its own session, so the process that committed a change never
+serves the old body afterwards.
 """
 
 from datetime import datetime
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.cache.clock import ContentClock
 from api.cache.store import Entry, ResponseStore
 from api.caching import matches_entity_tag
+from api.services import content_version
 
 CACHEABLE_STATUS = {200, 301, 404}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -31,7 +33,7 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["method"] in WRITES:
-            await self.app(scope, receive, self._refreshing(send))
+            await self.app(scope, receive, self._refreshing(scope, send))
             return
         headers = Headers(scope=scope)
         if scope["method"] != "GET" or not _anonymous(scope, headers):
@@ -48,10 +50,12 @@ class ResponseCacheMiddleware:
         version, expires_at = self.clock.version, self.clock.next_scheduled
         await self.app(scope, receive, self._recording(key, version, expires_at, send))
 
-    def _refreshing(self, send: Send) -> Send:
+    def _refreshing(self, scope: Scope, send: Send) -> Send:
         async def refreshed_first(message: Message) -> None:
             if message["type"] == "http.response.start":
-                await self.clock.refresh()  # the write has committed: see it before answering
+                db = scope.get("state", {}).get("db")
+                if db is not None and content_version.bumped(db):
+                    await self.clock.refresh(db)  # committed: see it before answering
             await send(message)
 
         return refreshed_first

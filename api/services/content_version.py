@@ -9,6 +9,10 @@ from sqlmodel import col
 
 from models import ContentState, Publication, PublicationStatus, utcnow
 
+# Set in a session's `info` by a bump: the response cache then reads the new version through
+# that same session before the write is answered (see api/cache/middleware.py).
+BUMPED = "content_version_bumped"
+
 
 async def bump(db: AsyncSession | AsyncConnection) -> None:
     await db.execute(
@@ -16,6 +20,13 @@ async def bump(db: AsyncSession | AsyncConnection) -> None:
         .where(col(ContentState.id) == 1)
         .values(version=col(ContentState.version) + 1, changed_at=utcnow())
     )
+    if isinstance(db, AsyncSession):  # a connection's `info` outlives this use of it
+        db.info[BUMPED] = True
+
+
+def bumped(db: AsyncSession) -> bool:
+    """Did this session raise the version (and so, once committed, change the content)?"""
+    return bool(db.info.pop(BUMPED, False))
 
 
 async def current(db: AsyncSession) -> tuple[int, datetime | None]:

@@ -174,3 +174,42 @@ async def test_a_hit_costs_no_statement_and_honours_etags(
     assert [s for s in statements if "content_state" not in s] == []
     private = await first.get("/api/v1/publications?status=draft", headers=editor)
     assert private.headers["cache-control"] == "private, no-store"
+
+
+async def test_writes_on_a_full_pool_neither_wait_nor_serve_stale(
+    fresh_database: Database, tmp_path: Path
+) -> None:
+    """With one connection in the pool, concurrent POSTs (GraphQL reads, an edit) all answer:
+    the version is read through the request's own session, never a second connection."""
+    engine = create_engine(fresh_database.url)
+    async with create_sessionmaker(engine)() as session:
+        await Content(session).publication("Pooled piece")
+        user = User(email="p@example.org", name="P", role=Role.EDITOR)
+        session.add(user)
+        await session.flush()
+        token, _ = await create_api_token(session, user, "pool")
+        await session.commit()
+    await engine.dispose()
+    settings = settings_for(
+        fresh_database, tmp_path, response_cache="on", db_pool_size=1, db_max_overflow=0
+    )
+    app = create_app(settings)
+    editor = {"Authorization": f"Bearer {token}"}
+    query = {"query": "{ publications(first: 5) { edges { node { title } } } }"}
+    async with serving(app) as client:
+        await _settled([app])
+        path = "/api/v1/publications/pooled-piece"
+        assert "Pooled piece" in (await client.get(path)).text  # cached from here on
+        etag = await _etag_of(client, path, editor)
+
+        async def edit() -> httpx.Response:
+            return await client.patch(
+                path, json={"title": "Renamed piece"}, headers={**editor, "If-Match": etag}
+            )
+
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(client.post("/graphql", json=query) for _ in range(24)), edit()),
+            timeout=20,
+        )
+        assert [r.status_code for r in answers] == [200] * 25
+        assert "Renamed piece" in (await client.get(path)).text

@@ -77,6 +77,10 @@ def backend_cpu_seconds(url: str) -> dict[int, float]:
     return {pid: seconds for pid, seconds in used.items() if seconds is not None}
 
 
+def display(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def server_version(url: str) -> str:
     admin = make_url(url).set(drivername="postgresql").render_as_string(False)
     return _psql(admin, "SHOW server_version").split()[0]

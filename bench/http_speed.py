@@ -2,6 +2,11 @@
 
     python -m bench.http_speed [--publications 5886] [--database sqlite|postgresql|both]
         [--postgres URL] [--duration 10] [--connections 32] [--markdown FILE] [--profile worst]
+    python -m bench.http_speed --existing URL ...   # a database already loaded, kept as is
+
+`--existing` measures a database loaded before (say, the 1,000,000 publications
+`bench.search_speed` keeps): nothing is generated, imported or dropped; only a partner key
+for the benchmark is added to it.
 
 Generates the dataset with the project's own generator and imports it with `colophon import`
 into a fresh SQLite file and/or a fresh PostgreSQL database. For each database it starts one
@@ -61,6 +66,7 @@ class Options:
     only: str | None
     profile: list[str]
     markdown: Path | None
+    existing: str | None
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,13 @@ def main() -> None:
     ensure_wrk()
     cpus = (0, 1) if (os.cpu_count() or 1) >= 2 else (None, None)
     started = datetime.now(UTC)
+    if options.existing is not None:
+        url = options.existing
+        name = make_url(url).get_backend_name()
+        version = sqlite3.sqlite_version if name == "sqlite" else databases.server_version(url)
+        reports = [_bench_database(name, version, url, options, cpus)]
+        _report(reports, options, started)
+        return
     with tempfile.TemporaryDirectory(prefix="colophon-bench-") as scratch:
         dataset = Path(scratch) / "dataset"
         print(f"generating {options.publications:,} publications + the seed article …")
@@ -137,6 +150,10 @@ def main() -> None:
                 print(f"{name}: importing into {url} …")
                 databases.load(url, dataset, dict(os.environ))
                 reports.append(_bench_database(name, version, url, options, cpus))
+    _report(reports, options, started)
+
+
+def _report(reports: list["DatabaseReport"], options: Options, started: datetime) -> None:
     text = _markdown(reports, options, started)
     print()
     print(text)
@@ -171,6 +188,9 @@ def _parse_options() -> Options:
         "'label (cold|warm)' contains this; may be repeated",
     )
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--existing", help="measure this database URL as it is (loaded before; kept)"
+    )
     args = parser.parse_args()
     database = args.database
     if database is None:
@@ -181,6 +201,7 @@ def _parse_options() -> Options:
     return Options(
         args.publications, chosen, args.postgres, args.duration, args.warmup,
         args.connections, args.selective, args.broad, args.only, args.profile, args.markdown,
+        args.existing,
     )  # fmt: skip
 
 
@@ -415,13 +436,18 @@ TARGETS: tuple[tuple[str, str, str, float], ...] = (
 
 def _markdown(reports: Sequence[DatabaseReport], options: Options, started: datetime) -> str:
     which = "both" if len(options.databases) == 2 else options.databases[0]
+    loaded = f"--publications {options.publications} --database {which}"
+    dataset = f"{options.publications + 1:,} publications"
+    if options.existing is not None:
+        loaded = f"--existing {databases.display(options.existing)}"
+        dataset = "a database loaded before"
     command = (
-        f"python -m bench.http_speed --publications {options.publications} --database {which} "
+        f"python -m bench.http_speed {loaded} "
         f"--duration {options.duration:g} --connections {options.connections}"
     )
     lines = [
         f"Measured {started:%Y-%m-%d %H:%M} UTC on {_machine()}.",
-        f"`{command}`: {options.publications + 1:,} publications; one uvicorn worker on core 0, "
+        f"`{command}`: {dataset}; one uvicorn worker on core 0, "
         f"wrk -t1 -c{options.connections} on core 1; {options.warmup:g} s of warm-up, then "
         f"{options.duration:g} s per row. CPU ms/request: the worker's CPU time, and on "
         "PostgreSQL its server processes' for the worker's connections, per answer; ratio "

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api import migrate
+from api import schema_revision
 from api.db import create_engine
 from api.errors import ApiError, ConfigurationError
 from api.settings import Settings
@@ -65,11 +65,11 @@ async def database(
     _check_sqlite_directory(engine)
     try:
         try:
-            revision = await migrate.current_revision(engine)
+            revision = await schema_revision.current_revision(engine)
         except (OperationalError, InterfaceError, OSError, DBAPIError) as exc:
             reason = str(getattr(exc, "orig", exc) or exc).splitlines()[0]
             fail(f"cannot reach the database {display_url(settings.database_url)}: {reason}")
-        if require_schema and revision != migrate.head_revision():
+        if require_schema and revision != schema_revision.HEAD_REVISION:
             fail(
                 f"the database {display_url(settings.database_url)} is not migrated "
                 f"(at {revision or 'nothing'}); run `colophon migrate` first"

@@ -2,7 +2,6 @@
 
 import typer
 
-from api import migrate
 from api.cli.common import database, display_url, load_settings, run, stdout
 
 
@@ -38,6 +37,8 @@ def migrate_command(
     revision: str = typer.Argument("head", help="Target revision"),
 ) -> None:
     """Bring the database schema up to date (creates an empty SQLite database if needed)."""
+    from api import migrate  # Alembic: only this command needs it
+
     settings = load_settings()
 
     async def go() -> str | None:

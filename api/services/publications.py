@@ -18,6 +18,7 @@ from api.db import AnyRow
 from api.services.facets import Facets, count_facets
 from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
+from api.services.relations import relation_columns
 from api.services.search import (
     Among,
     SearchQuery,
@@ -84,6 +85,8 @@ class PublicationFilter:
 class PublicationPage:
     rows: Sequence[AnyRow]
     total: int
+    # Whether the rows carry their relations (`relation_columns`).
+    relations: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +118,11 @@ async def find_publications(
     order: PublicationOrder | None = None,
     offset: int = 0,
     limit: int = 20,
+    relations: bool = False,
 ) -> PublicationPage:
-    """One page of visible publication summaries and the total: two statements."""
+    """One page of visible publication summaries and the total: one statement (a search: two).
+    With `relations`, each row also carries its relations as JSON (`relation_columns`),
+    except a search's."""
     # Without a query every publication is equally relevant: the recency tie-break decides.
     order = order or default_order(filters)
     query = filters.search_query
@@ -127,10 +133,20 @@ async def find_publications(
         total = await db.scalar(count_matches(query, _dialect(db), search_among(filters)))
         return PublicationPage(rows=rows, total=total or 0)
     conditions = publication_conditions(filters)
-    statement = ordered(select(*SUMMARY_COLUMNS).where(*conditions), order)
-    rows = (await db.execute(statement.offset(offset).limit(limit))).all()
-    total = await db.scalar(select(func.count()).select_from(Publication).where(*conditions))
-    return PublicationPage(rows=rows, total=total or 0)
+    count = select(func.count()).select_from(Publication).where(*conditions)
+    # A deferred join: the page's ids are ordered from the index alone, then only their rows
+    # are read (a publication's row holds its bodies, which SQLite would otherwise follow
+    # for every publication it sorts). The total rides along as an uncorrelated subquery.
+    page_ids = ordered(select(P.id).where(*conditions), order).offset(offset).limit(limit)
+    page = page_ids.subquery("page")
+    columns = [*SUMMARY_COLUMNS, count.correlate(None).scalar_subquery().label("total")]
+    if relations:
+        columns += relation_columns(_dialect(db))
+    statement = ordered(select(*columns).join(page, page.c.id == P.id), order)
+    rows = await _core_rows(db, statement)
+    # An empty page is past the end, or the list is empty: only a later page needs the count.
+    total = rows[0].total if rows else (await db.scalar(count)) if offset else 0
+    return PublicationPage(rows=rows, total=total or 0, relations=relations)
 
 
 async def search_publications(
@@ -189,15 +205,21 @@ async def _search_page(
     return (await db.execute(statement)).all()
 
 
-async def get_publication(db: AsyncSession, reference: str) -> AnyRow | Redirect | None:
-    """A visible publication by id, slug, or old slug (then a `Redirect`)."""
+async def get_publication(
+    db: AsyncSession, reference: str, *, relations: bool = False
+) -> AnyRow | Redirect | None:
+    """A visible publication by id, slug, or old slug (then a `Redirect`). With `relations`,
+    the row also carries its relations as JSON (`relation_columns`, with bios and footnotes):
+    one statement for all of it."""
     key = parse_reference(reference)
     if key is None:
         return None
     column = P.id if isinstance(key, int) else P.slug
-    row = (
-        await db.execute(select(*DETAIL_COLUMNS).where(column == key, publicly_visible()))
-    ).first()
+    columns = list(DETAIL_COLUMNS)
+    if relations:
+        columns += relation_columns(_dialect(db), detail=True)
+    rows = await _core_rows(db, select(*columns).where(column == key, publicly_visible()))
+    row = rows[0] if rows else None
     if row is not None or isinstance(key, int):
         return row
     current = await db.scalar(
@@ -286,6 +308,13 @@ def _instant(value: date | datetime) -> datetime:
 def _aware(value: datetime) -> datetime:
     """Times given without a zone are taken as UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def _core_rows(db: AsyncSession, statement: Select[Any]) -> Sequence[AnyRow]:
+    # Through the session's connection: plain rows, without the ORM's result machinery.
+    result = await (await db.connection()).execute(statement)
+    rows: Sequence[AnyRow] = result.all()
+    return rows
 
 
 def _dialect(db: AsyncSession) -> str:

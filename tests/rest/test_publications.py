@@ -98,6 +98,34 @@ async def test_summary_shape(client: httpx.AsyncClient, content: Content) -> Non
     assert datetime.fromisoformat(item["published_at"]).tzinfo is not None
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["", "category=trade", "category=trade,arms&tag=coal", "published_after=2024-01-01"],
+)
+async def test_totals_hold_on_every_page_and_past_the_end(
+    client: httpx.AsyncClient, content: Content, query: str
+) -> None:
+    """Slug filters reuse one statement per shape with new values; other filters build theirs.
+    Either way the total rides with the page, and a page past the end still counts."""
+    trade, arms = await content.category("Trade"), await content.category("Arms")
+    coal = await content.tag("Coal")
+    for n in range(5):
+        await content.publication(
+            f"P {n}", published_at=datetime(2024, 5, n + 1, tzinfo=UTC), categories=[trade, arms],
+            tags=[coal],
+        )  # fmt: skip
+    await content.publication("Elsewhere", published_at=datetime(2023, 5, 1, tzinfo=UTC))
+    await content.publication("Draft", status=PublicationStatus.DRAFT, categories=[trade])
+    expected = 6 if query == "" else 5
+
+    for page, size in ((1, 2), (3, 2), (4, 2), (1, 100)):
+        response = await client.get(f"{API}?{query}&per_page={size}&page={page}")
+        body = response.json()
+        assert response.status_code == 200, response.text
+        assert body["meta"]["total"] == expected
+        assert len(body["data"]) == max(0, min(size, expected - (page - 1) * size))
+
+
 async def test_filters_by_slugs_combine(client: httpx.AsyncClient, content: Content) -> None:
     a, b = await content.author("Ann Lee"), await content.author("Bo Park")
     trade, security = await content.category("Trade"), await content.category("Security")

@@ -51,6 +51,7 @@ def create_app(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        sqlite_cache_mb=settings.sqlite_cache_mb,
     )
     sessionmaker = sessionmaker or create_sessionmaker(engine)
     # Read (or, on a first development run, generate and keep) the key that signs tokens.

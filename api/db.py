@@ -1,10 +1,12 @@
 """Database engines and sessions: one engine per URL, one session per request."""
 
+from functools import partial
 from typing import Any
 
+import orjson
 from sqlalchemy import Row, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,8 +21,17 @@ from api.errors import ConfigurationError
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    """An async engine for a SQLite or PostgreSQL URL, tuned for each."""
+# SQLite reads run in one thread per connection, and one worker gains nothing from more
+# than a few at once; each holds its own page cache, so the pool bounds the memory.
+SQLITE_POOL_SIZE = 5
+SQLITE_MAX_OVERFLOW = 5
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, sqlite_cache_mb: int = 8
+) -> AsyncEngine:
+    """An async engine for a SQLite or PostgreSQL URL, tuned for each. The pool sizes are
+    PostgreSQL's; SQLite's pool is fixed, with `sqlite_cache_mb` of page cache a connection."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -31,29 +42,48 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
             f"use one of: {', '.join(SUPPORTED_DRIVERS)}"
         )
     if parsed.drivername.startswith("sqlite"):
-        engine = create_async_engine(parsed, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        engine = create_async_engine(
+            parsed,
+            connect_args={"timeout": 30},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_MAX_OVERFLOW,
+        )
+        pragmas = (*SQLITE_PRAGMAS, f"PRAGMA cache_size = -{sqlite_cache_mb * 1024}")
+        event.listen(engine.sync_engine, "connect", partial(_run_pragmas, pragmas))
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         parsed,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"timezone": "UTC"}},
+        # asyncpg's JSON codec parses with this: the relations of a page arrive as JSON.
+        json_deserializer=orjson.loads,
     )
+    event.listen(engine.sync_engine, "checkout", _discard_closed)
+    return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers proceed during a write; foreign keys are off by default in SQLite.
+def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Instead of `pool_pre_ping`, which costs three round trips (BEGIN, a ping, ROLLBACK)
+    per checkout: asyncpg notices when the server closes a connection (a restart, an idle
+    timeout), and the pool replaces one it hands out closed."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
+# WAL lets readers proceed during a write; foreign keys are off by default in SQLite.
+SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA busy_timeout = 30000",
+    "PRAGMA temp_store = MEMORY",
+)
+
+
+def _run_pragmas(pragmas: tuple[str, ...], dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    for pragma in (
-        "PRAGMA foreign_keys = ON",
-        "PRAGMA journal_mode = WAL",
-        "PRAGMA synchronous = NORMAL",
-        "PRAGMA busy_timeout = 30000",
-        "PRAGMA cache_size = -65536",
-        "PRAGMA temp_store = MEMORY",
-    ):
+    for pragma in pragmas:
         cursor.execute(pragma)
     cursor.close()
 

@@ -1,6 +1,7 @@
 """The envelope of a page: `meta` totals, `X-Total-Count`, and RFC 8288 `Link` headers."""
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 
@@ -27,8 +28,10 @@ def page_headers(request: Request, paging: Paging, total: int) -> dict[str, str]
         targets["prev"] = min(paging.page - 1, last)
     if paging.page < last:
         targets["next"] = paging.page + 1
-    links = ", ".join(
-        f'<{request.url.include_query_params(page=number)}>; rel="{relation}"'
-        for relation, number in targets.items()
-    )
+    # What `include_query_params(page=n)` gives, with the query parsed once, not per link.
+    url = request.url
+    kept = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k != "page"]
+    query = urlencode(kept)
+    prefix = f"{url.scheme}://{url.netloc}{url.path}?{query}{'&' if query else ''}page="
+    links = ", ".join(f'<{prefix}{n}>; rel="{relation}"' for relation, n in targets.items())
     return {"X-Total-Count": str(total), "Link": links}

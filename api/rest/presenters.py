@@ -25,32 +25,56 @@ API_PREFIX = "/api/v1"
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """What a set of publications links to, keyed by publication id."""
+    """What a set of publications links to, keyed by publication id, already in its public
+    shapes (the authors with bios for a detail, without for a summary)."""
 
-    authors: dict[int, list[AnyRow]]
-    categories: dict[int, list[AnyRow]]
-    tags: dict[int, list[AnyRow]]
-    series: dict[int, AnyRow]
-    footnotes: dict[int, list[AnyRow]]
+    authors: dict[int, list[Json]]
+    categories: dict[int, list[Json]]
+    tags: dict[int, list[Json]]
+    series: dict[int, Json]
+    footnotes: dict[int, list[Json]]
 
     @classmethod
     async def load(
         cls, db: AsyncSession, rows: Sequence[AnyRow], *, footnotes: bool = False
     ) -> "Related":
+        """One statement per relation. `footnotes` asks for a detail's relations: the
+        footnotes and the authors' bios."""
         if not rows:
             return cls({}, {}, {}, {}, {})
         ids = [row.id for row in rows]
+        authors = await relations.authors_of(db, ids)
+        categories = await relations.categories_of(db, ids)
+        tags = await relations.tags_of(db, ids)
+        series = await relations.series_by_id(db, (row.series_id for row in rows))
+        notes = await relations.footnotes_of(db, ids) if footnotes else {}
+        byline = _byline_with_bio if footnotes else _byline
         return cls(
-            authors=await relations.authors_of(db, ids),
-            categories=await relations.categories_of(db, ids),
-            tags=await relations.tags_of(db, ids),
-            series=await relations.series_by_id(db, (row.series_id for row in rows)),
-            footnotes=await relations.footnotes_of(db, ids) if footnotes else {},
+            authors={key: [byline(a) for a in items] for key, items in authors.items()},
+            categories={key: [_term(c) for c in items] for key, items in categories.items()},
+            tags={key: [_term(t) for t in items] for key, items in tags.items()},
+            series={
+                row.id: _term(series[row.series_id]) for row in rows if row.series_id in series
+            },
+            footnotes={key: [_footnote(f) for f in items] for key, items in notes.items()},
         )
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[AnyRow]) -> "Related":
+        """The relations rows read with `relations.relation_columns` carry."""
+        related = cls({}, {}, {}, {}, {})
+        for row in rows:
+            parsed = relations.parsed_relations(row)
+            related.authors[row.id] = parsed.authors
+            related.categories[row.id] = parsed.categories
+            related.tags[row.id] = parsed.tags
+            if parsed.series is not None:
+                related.series[row.id] = parsed.series
+            related.footnotes[row.id] = parsed.footnotes
+        return related
 
 
 def publication_summary(row: AnyRow, related: Related, settings: Settings) -> Json:
-    series = related.series.get(row.series_id) if row.series_id is not None else None
     url = settings.publication_url(row.slug)
     return {
         "id": str(row.id),
@@ -61,10 +85,10 @@ def publication_summary(row: AnyRow, related: Related, settings: Settings) -> Js
         "excerpt": row.excerpt,
         "published_at": row.published_at,
         "updated_at": row.updated_at,
-        "authors": [_byline(a) for a in related.authors.get(row.id, ())],
-        "categories": [_term(c) for c in related.categories.get(row.id, ())],
-        "tags": [_term(t) for t in related.tags.get(row.id, ())],
-        "series": _term(series) if series is not None else None,
+        "authors": related.authors.get(row.id, []),
+        "categories": related.categories.get(row.id, []),
+        "tags": related.tags.get(row.id, []),
+        "series": related.series.get(row.id),
         "featured_image": _image(row),
         "word_count": row.word_count,
         "reading_time_minutes": reading_time_minutes(row.word_count),
@@ -74,10 +98,9 @@ def publication_summary(row: AnyRow, related: Related, settings: Settings) -> Js
 
 def publication_detail(row: AnyRow, related: Related, settings: Settings) -> Json:
     body = publication_summary(row, related, settings)
-    body["authors"] = [{**_byline(a), "bio": a.bio} for a in related.authors.get(row.id, ())]
     body["body_html"] = row.body_html
     body["body_text"] = row.body_text
-    body["footnotes"] = [_footnote(f) for f in related.footnotes.get(row.id, ())]
+    body["footnotes"] = related.footnotes.get(row.id, [])
     body["version"] = row.version
     return body
 
@@ -147,6 +170,10 @@ def entry(kind: Kind, item: Entry) -> Json:
 
 def _byline(row: AnyRow) -> Json:
     return {"id": str(row.id), "slug": row.slug, "name": row.name, "job_title": row.job_title}
+
+
+def _byline_with_bio(row: AnyRow) -> Json:
+    return {**_byline(row), "bio": row.bio}
 
 
 def _term(row: AnyRow) -> Json:

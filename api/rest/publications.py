@@ -48,8 +48,9 @@ async def list_publications(
         order=params.sort,
         offset=params.offset,
         limit=params.per_page,
+        relations=True,
     )
-    related = await Related.load(db, page.rows)
+    related = Related.from_rows(page.rows) if page.relations else await Related.load(db, page.rows)
     body = {
         "data": [publication_summary(row, related, settings) for row in page.rows],
         "meta": page_meta(params, page.total),
@@ -98,7 +99,7 @@ async def read_publication(
         assert row is not None
         related = await Related.load(db, [row], footnotes=True)
         return private(cached_json(request, {"data": publication_detail(row, related, settings)}))
-    found = await get_publication(db, id_or_slug)
+    found = await get_publication(db, id_or_slug, relations=True)
     if found is None:
         raise NotFound(f"no publication {id_or_slug!r}")
     if isinstance(found, Redirect):
@@ -108,7 +109,7 @@ async def read_publication(
         return cached_response(
             request, b"", "text/plain", status_code=301, headers={"Location": location}
         )
-    related = await Related.load(db, [found], footnotes=True)
+    related = Related.from_rows([found])
     return cached_json(request, {"data": publication_detail(found, related, settings)})
 
 

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -18,6 +19,7 @@ from api.db import AnyRow
 from api.services.facets import Facets, count_facets
 from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
+from api.services.relations import relation_columns
 from api.services.search import (
     Among,
     SearchQuery,
@@ -36,6 +38,7 @@ from models import (
     PublicationTag,
     Series,
     Tag,
+    utcnow,
 )
 
 P = Publication.__table__.c  # type: ignore[attr-defined]
@@ -84,6 +87,8 @@ class PublicationFilter:
 class PublicationPage:
     rows: Sequence[AnyRow]
     total: int
+    # Whether the rows carry their relations (`relation_columns`).
+    relations: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +120,11 @@ async def find_publications(
     order: PublicationOrder | None = None,
     offset: int = 0,
     limit: int = 20,
+    relations: bool = False,
 ) -> PublicationPage:
-    """One page of visible publication summaries and the total: two statements."""
+    """One page of visible publication summaries and the total: one statement (a search: two).
+    With `relations`, each row also carries its relations as JSON (`relation_columns`),
+    except a search's."""
     # Without a query every publication is equally relevant: the recency tie-break decides.
     order = order or default_order(filters)
     query = filters.search_query
@@ -126,11 +134,72 @@ async def find_publications(
         rows = await _search_page(db, query, filters, order, offset, limit)
         total = await db.scalar(count_matches(query, _dialect(db), search_among(filters)))
         return PublicationPage(rows=rows, total=total or 0)
-    conditions = publication_conditions(filters)
-    statement = ordered(select(*SUMMARY_COLUMNS).where(*conditions), order)
-    rows = (await db.execute(statement.offset(offset).limit(limit))).all()
-    total = await db.scalar(select(func.count()).select_from(Publication).where(*conditions))
-    return PublicationPage(rows=rows, total=total or 0)
+    dialect = _dialect(db)
+    values: dict[str, Any] = {"offset": offset, "limit": limit}
+    if _by_slugs_only(filters):
+        present = tuple(name for name in SLUG_FILTERS if getattr(filters, name))
+        statement, count = _cached_page_statements(dialect, order, relations, present)
+        values |= {name: list(getattr(filters, name)) for name in present}
+        values["now"] = utcnow()
+    else:
+        statement, count = _page_statements(
+            dialect, order, relations, publication_conditions(filters)
+        )
+    connection = await db.connection()
+    page = (await connection.execute(statement, values)).all()
+    # An empty page is past the end, or the list is empty: only a later page needs the count.
+    total = page[0].total if page else (await connection.scalar(count, values)) if offset else 0
+    return PublicationPage(rows=page, total=total or 0, relations=relations)
+
+
+# The filters a list's statement can take as parameters (`PublicationFilter` fields).
+SLUG_FILTERS = ("categories", "authors", "tags", "series")
+
+
+def _by_slugs_only(filters: PublicationFilter) -> bool:
+    """Whether the public list narrows by slugs alone (the usual request), so that the
+    statement of its shape can be built once and reused."""
+    return (
+        filters.scope is None
+        and filters.year is None
+        and filters.published_after is None
+        and filters.published_before is None
+        and filters.updated_since is None
+    )
+
+
+@cache
+def _cached_page_statements(
+    dialect: str, order: PublicationOrder, relations: bool, present: tuple[str, ...]
+) -> tuple[Select[Any], Select[Any]]:
+    # Building a statement and its cache key cost more than running it: the slugs, the
+    # moment and the page are parameters (`now`, one expanding list per filter in `present`).
+    conditions = [
+        publicly_visible(bindparam("now")),
+        *_slug_conditions({name: bindparam(name, expanding=True) for name in present}),
+    ]
+    return _page_statements(dialect, order, relations, conditions)
+
+
+def _page_statements(
+    dialect: str,
+    order: PublicationOrder,
+    relations: bool,
+    conditions: Sequence[ColumnElement[bool]],
+) -> tuple[Select[Any], Select[Any]]:
+    """The page with its total, and the total alone (for a page past the end); `offset`
+    and `limit` are parameters."""
+    count = select(func.count()).select_from(Publication).where(*conditions)
+    # A deferred join: the page's ids are ordered from the index alone, then only their rows
+    # are read (a publication's row holds its bodies, which SQLite would otherwise follow
+    # for every publication it sorts). The total rides along as an uncorrelated subquery.
+    page_ids = ordered(select(P.id).where(*conditions), order)
+    page = page_ids.offset(bindparam("offset")).limit(bindparam("limit")).subquery("page")
+    columns = [*SUMMARY_COLUMNS, count.correlate(None).scalar_subquery().label("total")]
+    if relations:
+        columns += relation_columns(dialect)
+    statement = ordered(select(*columns).join(page, page.c.id == P.id), order)
+    return statement, count
 
 
 async def search_publications(
@@ -189,15 +258,18 @@ async def _search_page(
     return (await db.execute(statement)).all()
 
 
-async def get_publication(db: AsyncSession, reference: str) -> AnyRow | Redirect | None:
-    """A visible publication by id, slug, or old slug (then a `Redirect`)."""
+async def get_publication(
+    db: AsyncSession, reference: str, *, relations: bool = False
+) -> AnyRow | Redirect | None:
+    """A visible publication by id, slug, or old slug (then a `Redirect`). With `relations`,
+    the row also carries its relations as JSON (`relation_columns`, with bios and footnotes):
+    one statement for all of it."""
     key = parse_reference(reference)
     if key is None:
         return None
-    column = P.id if isinstance(key, int) else P.slug
-    row = (
-        await db.execute(select(*DETAIL_COLUMNS).where(column == key, publicly_visible()))
-    ).first()
+    statement = _detail_statement(_dialect(db), isinstance(key, int), relations)
+    result = await (await db.connection()).execute(statement, {"key": key, "now": utcnow()})
+    row: AnyRow | None = result.first()
     if row is not None or isinstance(key, int):
         return row
     current = await db.scalar(
@@ -206,6 +278,17 @@ async def get_publication(db: AsyncSession, reference: str) -> AnyRow | Redirect
         .where(col(PublicationSlug.slug) == key, publicly_visible())
     )
     return Redirect(current) if current is not None else None
+
+
+@cache
+def _detail_statement(dialect: str, by_id: bool, relations: bool) -> Select[Any]:
+    """One publication by id or slug, built once: its values are parameters, so SQLAlchemy
+    neither rebuilds it nor recomputes its cache key per request."""
+    columns = list(DETAIL_COLUMNS)
+    if relations:
+        columns += relation_columns(dialect, detail=True)
+    column = P.id if by_id else P.slug
+    return select(*columns).where(column == bindparam("key"), publicly_visible(bindparam("now")))
 
 
 async def latest_publications(
@@ -233,16 +316,8 @@ def publication_conditions(filters: PublicationFilter) -> list[ColumnElement[boo
 
 def filter_conditions(filters: PublicationFilter) -> list[ColumnElement[bool]]:
     """What the filters narrow the list to, without the visibility rule."""
-    conditions: list[ColumnElement[bool]] = []
-    if filters.categories:
-        conditions.append(_linked(PublicationCategory, "category_id", Category, filters.categories))
-    if filters.authors:
-        conditions.append(_linked(PublicationAuthor, "author_id", Author, filters.authors))
-    if filters.tags:
-        conditions.append(_linked(PublicationTag, "tag_id", Tag, filters.tags))
-    if filters.series:
-        in_series = select(col(Series.id)).where(col(Series.slug).in_(filters.series))
-        conditions.append(P.series_id.in_(in_series))
+    slugs = {name: getattr(filters, name) for name in SLUG_FILTERS if getattr(filters, name)}
+    conditions = _slug_conditions(slugs)
     if filters.year is not None:
         start = datetime(filters.year, 1, 1, tzinfo=UTC)
         conditions.append(and_(P.published_at >= start, P.published_at < _next_year(start)))
@@ -259,7 +334,27 @@ def filter_conditions(filters: PublicationFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _linked(link: Any, term_column: str, term: Any, slugs: Sequence[str]) -> ColumnElement[bool]:
+Slugs = Sequence[str] | BindParameter[Any]
+
+
+def _slug_conditions(slugs: dict[str, Slugs]) -> list[ColumnElement[bool]]:
+    """Each of `SLUG_FILTERS` given: publications linked to any of its slugs."""
+    conditions: list[ColumnElement[bool]] = []
+    if "categories" in slugs:
+        conditions.append(
+            _linked(PublicationCategory, "category_id", Category, slugs["categories"])
+        )
+    if "authors" in slugs:
+        conditions.append(_linked(PublicationAuthor, "author_id", Author, slugs["authors"]))
+    if "tags" in slugs:
+        conditions.append(_linked(PublicationTag, "tag_id", Tag, slugs["tags"]))
+    if "series" in slugs:
+        in_series = select(col(Series.id)).where(col(Series.slug).in_(slugs["series"]))
+        conditions.append(P.series_id.in_(in_series))
+    return conditions
+
+
+def _linked(link: Any, term_column: str, term: Any, slugs: Slugs) -> ColumnElement[bool]:
     linked_ids = (
         select(link.publication_id)
         .join(term, term.id == getattr(link, term_column))

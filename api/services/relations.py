@@ -1,11 +1,26 @@
 """Batch loading of what publications link to: one statement per relation for any number of
-publications. REST pages call these directly; GraphQL DataLoaders wrap them."""
+publications (GraphQL DataLoaders wrap these), or, for REST, every relation as JSON built by
+the database in columns of the publications' own statement."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    ScalarSelect,
+    String,
+    Table,
+    aggregate_order_by,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import AnyRow
@@ -13,6 +28,7 @@ from models import (
     Author,
     Category,
     Footnote,
+    Publication,
     PublicationAuthor,
     PublicationCategory,
     PublicationTag,
@@ -88,3 +104,147 @@ def _grouped(rows: Iterable[AnyRow]) -> dict[int, list[AnyRow]]:
 
 def _unique(ids: Iterable[int]) -> list[int]:
     return list(dict.fromkeys(ids))
+
+
+# What each relation shows in a public payload, in the payload's key order. The database
+# builds these objects (one JSON array per publication and relation), so a page and all it
+# links to come back in one statement.
+_BYLINE = ("id", "slug", "name", "job_title")
+_TERM = ("id", "slug", "name")
+_FOOTNOTE = ("number", "text", "url", "citation")
+
+
+@cache
+def relation_columns(dialect: str, *, detail: bool = False) -> tuple[Label[Any], ...]:
+    """Correlated columns giving each publication's relations as JSON: `authors`,
+    `categories`, `tags` (arrays, NULL when empty), `series` (an object or NULL), and with
+    `detail` the authors' bios and `footnotes`. Read them with `parsed_relations`.
+
+    Built once per dialect: expressions are immutable, and building them per request cost
+    more than running them."""
+    publication = Publication.__table__  # type: ignore[attr-defined]
+    link_a = PublicationAuthor.__table__  # type: ignore[attr-defined]
+    authors = Author.__table__  # type: ignore[attr-defined]
+    series = Series.__table__  # type: ignore[attr-defined]
+    footnotes = Footnote.__table__  # type: ignore[attr-defined]
+    byline = (*_BYLINE, "bio") if detail else _BYLINE
+    columns = [
+        _json_array(
+            dialect,
+            publication,
+            _fields(dialect, authors, byline),
+            link_a.join(authors, authors.c.id == link_a.c.author_id),
+            link_a.c.publication_id == publication.c.id,
+            link_a.c.position,
+        ).label("authors_json"),
+        _terms_json(dialect, publication, PublicationCategory, "category_id", Category).label(
+            "categories_json"
+        ),
+        _terms_json(dialect, publication, PublicationTag, "tag_id", Tag).label("tags_json"),
+        select(_json_object(dialect, _fields(dialect, series, _TERM)))
+        .where(series.c.id == publication.c.series_id)
+        .scalar_subquery()
+        .label("series_json"),
+    ]
+    if detail:
+        columns.append(
+            _json_array(
+                dialect,
+                publication,
+                _fields(dialect, footnotes, _FOOTNOTE),
+                footnotes,
+                footnotes.c.publication_id == publication.c.id,
+                footnotes.c.number,
+            ).label("footnotes_json")
+        )
+    return tuple(columns)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRelations:
+    """One publication's relations, already in their public JSON shapes."""
+
+    authors: list[dict[str, Any]]
+    categories: list[dict[str, Any]]
+    tags: list[dict[str, Any]]
+    series: dict[str, Any] | None
+    footnotes: list[dict[str, Any]]
+
+
+def parsed_relations(row: AnyRow) -> ParsedRelations:
+    """The relations `relation_columns` put on a row."""
+    mapping = row._mapping
+    return ParsedRelations(
+        authors=_loads(mapping["authors_json"]) or [],
+        categories=_loads(mapping["categories_json"]) or [],
+        tags=_loads(mapping["tags_json"]) or [],
+        series=_loads(mapping["series_json"]),
+        footnotes=_loads(mapping.get("footnotes_json")) or [],
+    )
+
+
+def _loads(value: Any) -> Any:
+    # asyncpg hands JSON over already parsed (the engine's `json_deserializer`); SQLite as text.
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _terms_json(
+    dialect: str, publication: Table, link_model: Any, term_column: str, term_model: Any
+) -> ScalarSelect[Any]:
+    link = link_model.__table__
+    term = term_model.__table__
+    return _json_array(
+        dialect,
+        publication,
+        _fields(dialect, term, _TERM),
+        link.join(term, term.c.id == link.c[term_column]),
+        link.c.publication_id == publication.c.id,
+        link.c.position,
+    )
+
+
+def _fields(dialect: str, table: Table, names: Sequence[str]) -> list[tuple[str, Any]]:
+    # Ids are strings in every payload (64-bit integers do not survive JavaScript); SQLite
+    # keeps JSON documents as text, which `json()` embeds as JSON rather than as a string.
+    fields: list[tuple[str, Any]] = []
+    for name in names:
+        column: Any = table.c[name]
+        if name == "id":
+            column = cast(column, String)
+        elif name == "citation" and dialect != "postgresql":
+            column = func.json(column)
+        fields.append((name, column))
+    return fields
+
+
+def _json_object(dialect: str, fields: Sequence[tuple[str, Any]]) -> ColumnElement[Any]:
+    build = func.json_build_object if dialect == "postgresql" else func.json_object
+    arguments: list[Any] = []
+    for key, value in fields:
+        arguments += [literal_column(f"'{key}'"), value]
+    return build(*arguments)
+
+
+def _json_array(
+    dialect: str,
+    publication: Table,
+    fields: Sequence[tuple[str, Any]],
+    source: Any,
+    condition: ColumnElement[bool],
+    order: Any,
+) -> ScalarSelect[Any]:
+    element = _json_object(dialect, fields)
+    if dialect == "postgresql":
+        ordered = aggregate_order_by(func.json_agg(element), order)
+        return select(ordered).select_from(source).where(condition).scalar_subquery()
+    # SQLite 3.40 has no ORDER BY inside an aggregate: it aggregates an ordered subquery, which
+    # it does not flatten into an aggregate. `json()` keeps each item JSON, not a string.
+    items = (
+        select(element.label("item"))
+        .select_from(source)
+        .where(condition)
+        .order_by(order)
+        .correlate(publication)
+        .subquery()
+    )
+    return select(func.json_group_array(func.json(items.c.item))).scalar_subquery()

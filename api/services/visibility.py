@@ -3,15 +3,15 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, func, literal_column, not_, or_
+from sqlalchemy import BindParameter, ColumnElement, and_, false, func, literal_column, not_, or_
 from sqlmodel import col
 
 from models import Publication, PublicationStatus, utcnow
 
 
-def publicly_visible(now: datetime | None = None) -> ColumnElement[bool]:
-    """SQL: published, or scheduled with its moment come."""
-    moment = now or utcnow()
+def publicly_visible(now: datetime | BindParameter[datetime] | None = None) -> ColumnElement[bool]:
+    """SQL: published, or scheduled with its moment come (`now` may be a parameter)."""
+    moment = utcnow() if now is None else now
     return or_(
         Publication.status == PublicationStatus.PUBLISHED,  # type: ignore[arg-type]
         and_(

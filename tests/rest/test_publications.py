@@ -5,8 +5,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import PublicationStatus
+from models import Footnote, PublicationStatus
 from tests.content import Content
 
 API = "/api/v1/publications"
@@ -93,6 +96,34 @@ async def test_summary_shape(client: httpx.AsyncClient, content: Content) -> Non
     assert isinstance(item["id"], str)
     assert "body_html" not in item
     assert datetime.fromisoformat(item["published_at"]).tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "category=trade", "category=trade,arms&tag=coal", "published_after=2024-01-01"],
+)
+async def test_totals_hold_on_every_page_and_past_the_end(
+    client: httpx.AsyncClient, content: Content, query: str
+) -> None:
+    """Slug filters reuse one statement per shape with new values; other filters build theirs.
+    Either way the total rides with the page, and a page past the end still counts."""
+    trade, arms = await content.category("Trade"), await content.category("Arms")
+    coal = await content.tag("Coal")
+    for n in range(5):
+        await content.publication(
+            f"P {n}", published_at=datetime(2024, 5, n + 1, tzinfo=UTC), categories=[trade, arms],
+            tags=[coal],
+        )  # fmt: skip
+    await content.publication("Elsewhere", published_at=datetime(2023, 5, 1, tzinfo=UTC))
+    await content.publication("Draft", status=PublicationStatus.DRAFT, categories=[trade])
+    expected = 6 if query == "" else 5
+
+    for page, size in ((1, 2), (3, 2), (4, 2), (1, 100)):
+        response = await client.get(f"{API}?{query}&per_page={size}&page={page}")
+        body = response.json()
+        assert response.status_code == 200, response.text
+        assert body["meta"]["total"] == expected
+        assert len(body["data"]) == max(0, min(size, expected - (page - 1) * size))
 
 
 async def test_filters_by_slugs_combine(client: httpx.AsyncClient, content: Content) -> None:
@@ -278,8 +309,68 @@ async def test_statements_do_not_grow_with_the_page(
             response = await client.get(f"{API}?per_page={per_page}&category=category-0")
         assert len(response.json()["data"]) == per_page
         counts[per_page] = counter.count
-    assert counts[1] == counts[30]
+    # The page, its total and every relation: one statement; the detail likewise.
+    assert counts[1] == counts[30] == 1
     with count_statements() as counter:
         await client.get(f"{API}/p-1")
-    detail = counter.count
-    assert detail <= 6
+    assert counter.count == 1
+
+
+async def test_relations_in_order_as_every_other_read_shows_them(
+    client: httpx.AsyncClient, content: Content, session: AsyncSession, tokens: Any
+) -> None:
+    """Pages and the detail read relations in their own statement (JSON the database builds);
+    search and the editor's view load them one kind at a time. Both show the same, in order."""
+    # Created in another order than the one they are linked in, so ids do not give it.
+    ann = await content.author("Ann Lee", bio="Ann's bio: “quoted” — and ünïcode.")
+    zed = await content.author("Zed Kim", job_title="Fellow", bio="Zed's bio.")
+    arms, trade = await content.category("Arms"), await content.category("Trade")
+    coal, nickel, zinc = [await content.tag(name) for name in ("Coal", "Nickel", "Zinc")]
+    tags = [zinc, coal, nickel]
+    series = await content.series("The Peninsula")
+    publication = await content.publication(
+        "Mongolia and the peninsula",
+        authors=[zed, ann],
+        categories=[trade, arms],
+        tags=tags,
+        series=series,
+        body="A claim.[^1] Another.[^2]",
+        footnotes=["One.", "Two."],
+    )
+    await content.publication("Mongolia alone")
+    citation = {"title": "A source", "issued": {"date-parts": [[2017, 6]]}, "page": 12}
+    await session.execute(
+        update(Footnote)
+        .where(col(Footnote.publication_id) == publication.id, col(Footnote.number) == 2)
+        .values(citation=citation)
+    )
+    await session.commit()
+
+    [listed] = (await client.get(f"{API}?category=arms")).json()["data"]
+    [found] = [
+        hit
+        for hit in (await client.get("/api/v1/search?q=peninsula")).json()["data"]
+        if hit["id"] == str(publication.id)
+    ]
+    detail = (await client.get(f"{API}/{publication.slug}")).json()["data"]
+    editor = (await client.get(f"{API}/{publication.slug}", headers=tokens["editor"])).json()[
+        "data"
+    ]
+
+    assert [a["name"] for a in listed["authors"]] == ["Zed Kim", "Ann Lee"]
+    assert [c["slug"] for c in listed["categories"]] == ["trade", "arms"]
+    assert [t["slug"] for t in listed["tags"]] == ["zinc", "coal", "nickel"]
+    assert listed["series"] == {
+        "id": str(series.id),
+        "slug": "the-peninsula",
+        "name": "The Peninsula",
+    }
+    assert "bio" not in listed["authors"][0]
+    for field in ("authors", "categories", "tags", "series"):
+        assert listed[field] == found[field]
+        assert detail[field] == editor[field]
+    assert [a["bio"] for a in detail["authors"]] == ["Zed's bio.", ann.bio]
+    assert detail["footnotes"] == editor["footnotes"]
+    assert detail["footnotes"][0] == {"number": 1, "text": "One.", "url": None, "citation": None}
+    assert detail["footnotes"][1]["citation"] == citation
+    assert detail["categories"] == listed["categories"]

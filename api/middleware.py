@@ -1,8 +1,6 @@
 """Pure-ASGI middleware: a request id and one structured access-log line per request."""
 
-import itertools
 import os
-import secrets
 import time
 
 import structlog
@@ -84,29 +82,9 @@ def _incoming_request_id(scope: Scope) -> bytes | None:
     return None
 
 
-# Request ids: 32 hex digits, unique without a system call each (uuid4 reads the kernel's
-# random source every time). A random prefix per process, drawn again in a forked child,
-# and a counter scrambled by a random odd multiplier and mask (a bijection modulo 2**64, so
-# ids never repeat, and they do not show how many requests a process has served).
-_MASK = 2**64 - 1
-_prefix, _multiplier, _xor = "", 1, 0
-_serial = itertools.count()
-
-
-def _draw_request_ids() -> None:
-    global _prefix, _multiplier, _xor, _serial
-    _prefix = secrets.token_hex(8)
-    _multiplier = secrets.randbits(64) | 1
-    _xor = secrets.randbits(64)
-    _serial = itertools.count()
-
-
 def _new_request_id() -> str:
-    return f"{_prefix}{((next(_serial) * _multiplier) & _MASK) ^ _xor:016x}"
-
-
-_draw_request_ids()
-os.register_at_fork(after_in_child=_draw_request_ids)
+    # 32 random hex digits, as uuid4().hex gave, at a quarter of its cost.
+    return os.urandom(16).hex()
 
 
 class HeadAsGetMiddleware:

@@ -90,14 +90,14 @@ class CacheHitMiddleware:
         limits: list[tuple[bytes, bytes]] = []
         if self.limiter is not None:
             api_key = read.get(b"x-api-key")
-            decision = (
+            admitted = (
                 self.limiter.admit_now(None, client_of(scope))
                 if api_key is None
                 else self.limiter.admit_now(api_key.decode("latin-1").strip(), "")
             )
-            if decision is None:
+            if admitted is None:
                 return False
-            limits = decision.headers()
+            limits = admitted
         # Counted: from here on the request is answered here.
         self.store.hits += 1
         request_id = request_id_for(read.get(b"x-request-id"))

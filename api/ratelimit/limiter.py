@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import RateLimited
 from api.logging import get_logger
-from api.ratelimit.counter import Counter, Decision
+from api.ratelimit.counter import Counter, Decision, limit_headers, seconds_left, window_of
 from api.ratelimit.keys import KeyCache
 from api.ratelimit.stores import DatabaseStore, RedisStore, StoreUnavailable, WindowStore
 from api.services import partner_keys
@@ -76,12 +76,12 @@ class RateLimiter:
 
     # The request path.
 
-    def admit_now(self, api_key: str | None, client: str) -> Decision | None:
-        """Count an anonymous or partner-key request, if that needs nothing awaited: the key
-        is known and active, the bucket has room in its batch, the budget is not spent. None
-        otherwise, with nothing counted: the request then takes the whole path (the
-        middleware), which looks the key up, syncs, or refuses. `client` (the address) only
-        matters without a key."""
+    def admit_now(self, api_key: str | None, client: str) -> list[tuple[bytes, bytes]] | None:
+        """Count an anonymous or partner-key request if that needs nothing awaited (the key
+        is known and active, the bucket has room in its batch, the budget is not spent),
+        and give its `RateLimit-*` headers. None otherwise, with nothing counted: the
+        request then takes the whole path (the middleware), which looks the key up, syncs,
+        or refuses. `client` (the address) only matters without a key."""
         key = None
         if api_key is None:
             bucket, limit = "client:" + client, self.limits.anonymous
@@ -90,12 +90,14 @@ class RateLimiter:
             if key is None:
                 return None
             bucket, limit = f"key:{key.id}", key.requests_per_minute
-        decision = self.counter.take(bucket, limit, self.clock(), bounded=self._bounded())
-        if decision is None or not decision.allowed:
+        now = self.clock()
+        remaining = self.counter.admit(bucket, limit, now, bounded=self._bounded())
+        if remaining is None:
             return None
         if key is not None:
-            self.used(key)
-        return decision
+            self._use_counts[key.id] = self._use_counts.get(key.id, 0) + 1
+            self._last_used[key.id] = now
+        return limit_headers(limit, remaining, seconds_left(window_of(now), now))
 
     async def acquire(self, bucket: str, limit: int) -> Decision:
         """Count a request in `bucket`; the decision says whether it may proceed."""

@@ -102,7 +102,7 @@ def create_app(
             Route("/graphql", create_graphql_app(settings, documents), name="graphql"),
         ],
         middleware=[
-            # Cache hits are answered here, doing what the next four layers would do.
+            # Answers cache hits, adding itself what the layers below would add.
             *(
                 [
                     Middleware(

@@ -2,12 +2,12 @@
 
 A hit is most of a read API's traffic, and on one it has nothing left to do but what the
 outer layers do to every answer: count it against its rate limit, add the CORS headers for
-its Origin, give it a request id, log it. Passing it through those layers costs several times
-what sending it does (each wraps `send` and re-reads the headers), so this middleware, the
-outermost, does all of that itself in one step, with the entry's headers prepared once per
-Origin by the CORS middleware's own code. Anything it cannot answer alone goes down the
-usual stack unchanged: a miss, a token, a request body, a key the rate limiter has not seen
-lately, a bucket due for a sync, a refusal.
+its Origin, give it a request id, log it. Passing it through those layers cost more than
+sending it (each wraps `send`, re-reads the headers, or builds objects for them), so this
+middleware, the outermost, does all of that itself in one step, with the entry's headers
+prepared once per Origin by the CORS middleware's own code. Anything it cannot answer alone
+goes down the usual stack unchanged: a miss, a token, a request body, a key the rate limiter
+has not seen lately, a bucket due for a sync, a refusal.
 """
 
 import time

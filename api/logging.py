@@ -39,7 +39,7 @@ def configure_logging(settings: Settings) -> None:
 def _json_text(event: dict[str, Any], **options: Any) -> str:
     # orjson: the access log writes a line per request, and the standard library's encoder
     # was most of its cost.
-    return orjson.dumps(event, **options).decode()
+    return orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS, **options).decode()
 
 
 def info_enabled() -> bool:

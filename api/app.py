@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -13,6 +14,7 @@ from starlette.routing import Mount, Route
 
 from api import feeds, sitemap, subscription_pages
 from api.cache.clock import ContentClock
+from api.cache.hits import CacheHitMiddleware
 from api.cache.middleware import ResponseCacheMiddleware
 from api.cache.store import ResponseStore
 from api.db import SessionMiddleware, create_engine, create_sessionmaker
@@ -21,7 +23,7 @@ from api.graphql.app import create_graphql_app
 from api.graphql.persisted import document_store
 from api.health import healthz, readyz
 from api.logging import configure_logging
-from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeadAsGetMiddleware
+from api.middleware import AccessLog, AccessLogMiddleware, BodyLimitMiddleware, HeadAsGetMiddleware
 from api.ratelimit import RateLimitMiddleware, create_rate_limiter
 from api.rest.app import create_rest_api
 from api.settings import Settings, Switch
@@ -60,6 +62,14 @@ def create_app(
     store = ResponseStore(settings.response_cache_mb * 1024 * 1024)
     documents = document_store(settings.redis_url)
     rate_limiter = create_rate_limiter(settings, sessionmaker)
+    access = AccessLog()
+    cors_options: dict[str, Any] = {
+        "allow_origins": settings.cors_origins,
+        "allow_methods": ["GET", "HEAD", "POST", "PATCH", "DELETE"],
+        "allow_headers": CORS_REQUEST_HEADERS,
+        "expose_headers": CORS_EXPOSED_HEADERS,
+        "max_age": 86400,
+    }
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -93,15 +103,23 @@ def create_app(
             Route("/graphql", create_graphql_app(settings, documents), name="graphql"),
         ],
         middleware=[
-            Middleware(AccessLogMiddleware),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.cors_origins,
-                allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
-                allow_headers=CORS_REQUEST_HEADERS,
-                expose_headers=CORS_EXPOSED_HEADERS,
-                max_age=86400,
+            # Answers cache hits, adding itself what the layers below would add.
+            *(
+                [
+                    Middleware(
+                        CacheHitMiddleware,
+                        store=store,
+                        clock=clock,
+                        cors_options=cors_options,
+                        limiter=rate_limiter,
+                        access=access,
+                    )
+                ]
+                if clock
+                else []
             ),
+            Middleware(AccessLogMiddleware, access=access),
+            Middleware(CORSMiddleware, **cors_options),
             Middleware(HeadAsGetMiddleware),
             *([Middleware(RateLimitMiddleware, limiter=rate_limiter)] if rate_limiter else []),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),

@@ -1,27 +1,46 @@
 """Pure-ASGI middleware: a request id and one structured access-log line per request."""
 
+import os
 import time
-import uuid
 
 import structlog
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PayloadTooLarge, problem_response
-from api.logging import get_logger
+from api.logging import get_logger, info_enabled
 
-log = get_logger("colophon.access")
+
+class AccessLog:
+    """One line per answered request. Made per app, after the app configured logging: the
+    logger keeps the configuration it first ran with."""
+
+    def __init__(self) -> None:
+        self.log = get_logger("colophon.access")
+        self.enabled = info_enabled()  # else no line is built at all
+
+    def answered(self, scope: Scope, status: int, started: float, **extra: str) -> None:
+        if self.enabled:
+            self.log.info(
+                "request",
+                **extra,
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access: AccessLog) -> None:
         self.app = app
+        self.access = access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = request_id_for(_incoming_request_id(scope))
         status = 500
         started = time.perf_counter()
 
@@ -29,33 +48,43 @@ class AccessLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                message.setdefault("headers", []).append(
+                    (b"x-request-id", request_id.encode("latin-1"))
+                )
             await send(message)
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("request.failed", method=scope["method"], path=scope["path"])
+            self.access.log.exception("request.failed", method=scope["method"], path=scope["path"])
             raise
         finally:
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            self.access.answered(scope, status, started)
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-def _incoming_request_id(scope: Scope) -> str | None:
+def request_id_for(incoming: bytes | None) -> str:
+    """The client's `X-Request-Id` if it is a sane one (letters, digits, dashes, at most
+    64), else a new one."""
+    if incoming is not None:
+        candidate = incoming.decode("latin-1")[:64]
+        if candidate.replace("-", "").isalnum():
+            return candidate
+    return _new_request_id()
+
+
+def _incoming_request_id(scope: Scope) -> bytes | None:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            candidate: str = value.decode("latin-1")[:64]
-            if candidate.replace("-", "").isalnum():
-                return candidate
+            found: bytes = value
+            return found
     return None
+
+
+def _new_request_id() -> str:
+    # 32 random hex digits, as uuid4().hex gave, at a quarter of its cost.
+    return os.urandom(16).hex()
 
 
 class HeadAsGetMiddleware:

@@ -7,13 +7,13 @@ once, before it answers the write: its next read is never stale.
 
 import asyncio
 import contextlib
+import time
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.logging import get_logger
 from api.services import content_version
-from models import utcnow
 
 POLL_SECONDS = 0.5
 log = get_logger("colophon.cache")
@@ -24,22 +24,27 @@ class ContentClock:
         self.sessionmaker = sessionmaker
         self.version = -1  # unknown until the first read: nothing is fresh
         self.next_scheduled: datetime | None = None
+        self.next_at: float | None = None  # the same moment in POSIX seconds, cheap to compare
 
-    def fresh(self, version: int, expires_at: datetime | None) -> bool:
-        """May an entry rendered at `version`, before the scheduled moment `expires_at`,
-        still be served? Not once the content changed or that moment came."""
-        if version != self.version or self.version < 0:
+    def fresh(self, version: int, expires_at: float | None) -> bool:
+        """May an entry rendered at `version`, before the scheduled moment `expires_at`
+        (POSIX seconds), still be served? Not once the content changed or that moment came."""
+        if version != self.version or version < 0:
             return False
-        return expires_at is None or utcnow() < expires_at
+        return expires_at is None or time.time() < expires_at
 
     async def refresh(self, db: AsyncSession | None = None) -> None:
         """Read the version, through `db` when given: a request that still holds a
         connection must not wait for a second one (a full pool would never give it)."""
         if db is not None:
-            self.version, self.next_scheduled = await content_version.current(db)
+            self._keep(*await content_version.current(db))
             return
         async with self.sessionmaker() as own:
-            self.version, self.next_scheduled = await content_version.current(own)
+            self._keep(*await content_version.current(own))
+
+    def _keep(self, version: int, next_scheduled: datetime | None) -> None:
+        self.next_at = None if next_scheduled is None else next_scheduled.timestamp()
+        self.version, self.next_scheduled = version, next_scheduled
 
     async def watch(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -6,20 +6,39 @@ a preview link are never served from it. A hit costs no database round trip: the
 known in the process (see `clock.py`). A write that changed the content refreshes the version
 before it answers, through its own session, so the process that committed a change never
 serves the old body afterwards.
+
+This middleware sits innermost: it records answers as the application made them, before the
+outer layers add per-request headers, and refreshes the version on writes. Most hits never
+reach it: `hits.py` answers them before any other layer runs; the rest (a request the rate
+limiter must look at first) are replayed here.
 """
 
-from datetime import datetime
-
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.cache.clock import ContentClock
-from api.cache.store import Entry, ResponseStore
+from api.cache.store import Entry, Key, ResponseStore
 from api.caching import matches_entity_tag
 from api.services import content_version
 
 CACHEABLE_STATUS = {200, 301, 404}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+GRAPHQL_PATH = "/graphql"
+
+
+def entry_key(scope: Scope, host: bytes, accept: bytes) -> Key:
+    # GraphQL answers in the media type the client accepts; REST has one.
+    return (
+        scope.get("scheme", "http"),
+        host,
+        scope["path"],
+        scope.get("query_string", b""),
+        accept if scope["path"] == GRAPHQL_PATH else b"",
+    )
+
+
+def cacheable_request(scope: Scope, has_authorization: bool) -> bool:
+    """An anonymous GET without a preview link: its answer is everyone's."""
+    return not has_authorization and b"preview=" not in scope.get("query_string", b"")
 
 
 class ResponseCacheMiddleware:
@@ -35,19 +54,22 @@ class ResponseCacheMiddleware:
         if scope["method"] in WRITES:
             await self.app(scope, receive, self._refreshing(scope, send))
             return
-        headers = Headers(scope=scope)
-        if scope["method"] != "GET" or not _anonymous(scope, headers):
+        if scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        key = _key(scope, headers)
+        wanted = _first_values(scope)
+        if not cacheable_request(scope, b"authorization" in wanted):
+            await self.app(scope, receive, send)
+            return
+        key = entry_key(scope, wanted.get(b"host", b""), wanted.get(b"accept", b""))
         entry = self.store.get(key)
         if entry is not None and self.clock.fresh(entry.version, entry.expires_at):
             self.store.hits += 1
-            await _replay(entry, headers.get("if-none-match"), send)
+            await _replay(entry, wanted.get(b"if-none-match"), send)
             return
         self.store.misses += 1
         # Taken before rendering: a write meanwhile makes the entry stale at once.
-        version, expires_at = self.clock.version, self.clock.next_scheduled
+        version, expires_at = self.clock.version, self.clock.next_at
         await self.app(scope, receive, self._recording(key, version, expires_at, send))
 
     def _refreshing(self, scope: Scope, send: Send) -> Send:
@@ -60,63 +82,81 @@ class ResponseCacheMiddleware:
 
         return refreshed_first
 
-    def _recording(
-        self, key: tuple[str, ...], version: int, expires_at: datetime | None, send: Send
-    ) -> Send:
-        start: Message = {}
+    def _recording(self, key: Key, version: int, expires_at: float | None, send: Send) -> Send:
+        status = 0
+        headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
 
         async def record(message: Message) -> None:
-            nonlocal start
+            nonlocal status, headers
             if message["type"] == "http.response.start":
-                start = message
+                # Copied now: the outer layers add their per-request headers to this message.
+                status, headers = message["status"], list(message.get("headers", ()))
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    entry = self._entry(version, expires_at, start, b"".join(chunks))
+                    entry = _entry(version, expires_at, status, headers, b"".join(chunks))
                     if entry is not None:
                         self.store.put(key, entry)
             await send(message)
 
         return record
 
-    def _entry(
-        self, version: int, expires_at: datetime | None, start: Message, body: bytes
-    ) -> Entry | None:
-        if version < 0 or start.get("status") not in CACHEABLE_STATUS:
-            return None
-        headers: list[tuple[bytes, bytes]] = list(start.get("headers", []))
-        control = next((v for k, v in headers if k.lower() == b"cache-control"), b"")
-        if not control.startswith(b"public"):
-            return None
-        etag = next((v for k, v in headers if k.lower() == b"etag"), None)
-        # Per-request headers are added again on every answer by the outer middleware.
-        kept = [(k, v) for k, v in headers if k.lower() not in _PER_REQUEST]
-        return Entry(version, expires_at, start["status"], kept, body, etag)
+
+_WANTED = frozenset({b"host", b"accept", b"authorization", b"if-none-match"})
 
 
-_PER_REQUEST = {b"x-request-id", b"content-length", b"date", b"server"}
+def _first_values(scope: Scope) -> dict[bytes, bytes]:
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED and name not in found:
+            found[name] = value
+    return found
 
 
-def _anonymous(scope: Scope, headers: Headers) -> bool:
-    if "authorization" in headers:
-        return False
-    return b"preview=" not in scope.get("query_string", b"")
+def _entry(
+    version: int,
+    expires_at: float | None,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+) -> Entry | None:
+    if version < 0 or status not in CACHEABLE_STATUS:
+        return None
+    control = next((v for k, v in headers if k.lower() == b"cache-control"), b"")
+    if not control.startswith(b"public"):
+        return None
+    etag = next((v for k, v in headers if k.lower() == b"etag"), None)
+    kept = [(k, v) for k, v in headers if k.lower() not in _PER_ANSWER]
+    tag = None if etag is None else etag.decode("latin-1")
+    return Entry(version, expires_at, status, kept, body, tag)
 
 
-def _key(scope: Scope, headers: Headers) -> tuple[str, ...]:
-    query = scope.get("query_string", b"").decode("latin-1")
-    # GraphQL answers in the media type the client accepts; REST has one.
-    accept = headers.get("accept", "") if scope["path"] == "/graphql" else ""
-    return (scope["path"], query, accept)
+# Sent again with each answer: its length is added by the replay, the rest by the server.
+_PER_ANSWER = {b"content-length", b"date", b"server"}
 
 
-async def _replay(entry: Entry, if_none_match: str | None, send: Send) -> None:
-    if entry.etag is not None and matches_entity_tag(if_none_match, entry.etag.decode()):
-        headers = [(k, v) for k, v in entry.headers if k.lower() != b"content-type"]
-        await send({"type": "http.response.start", "status": 304, "headers": headers})
+def answer_headers(entry: Entry) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
+    """The entry's headers for a full answer, and for a `304` (which carries no body, so no
+    Content-Type or Content-Length)."""
+    full = [*entry.headers, (b"content-length", b"%d" % len(entry.body))]
+    not_modified = [(k, v) for k, v in entry.headers if k.lower() != b"content-type"]
+    return full, not_modified
+
+
+def not_modified(entry: Entry, if_none_match: bytes | None) -> bool:
+    return (
+        entry.etag is not None
+        and if_none_match is not None
+        and matches_entity_tag(if_none_match.decode("latin-1"), entry.etag)
+    )
+
+
+async def _replay(entry: Entry, if_none_match: bytes | None, send: Send) -> None:
+    full, unchanged = answer_headers(entry)
+    if not_modified(entry, if_none_match):
+        await send({"type": "http.response.start", "status": 304, "headers": unchanged})
         await send({"type": "http.response.body", "body": b""})
         return
-    headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
-    await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+    await send({"type": "http.response.start", "status": entry.status, "headers": full})
     await send({"type": "http.response.body", "body": entry.body})

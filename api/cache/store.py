@@ -1,40 +1,56 @@
 """An in-process LRU of finished public answers, bounded in bytes."""
 
 from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+
+Headers = list[tuple[bytes, bytes]]
+# Scheme, host, path, query and (for GraphQL, which answers in the media type asked for)
+# the Accept header: absolute links in an answer name the host it was asked on.
+Key = tuple[str, bytes, str, bytes, bytes]
 
 
 @dataclass(frozen=True, slots=True)
+class Prepared:
+    """An entry's headers as a hit answers them to one Origin (or none): every header but
+    the per-request ones (the rate limit's, the request id), built once."""
+
+    full: Headers
+    not_modified: Headers
+
+
+@dataclass(slots=True)
 class Entry:
     version: int
-    # The next scheduled moment when it was rendered: it shows nothing of what appears then.
-    expires_at: datetime | None
+    # The next scheduled moment when it was rendered (POSIX seconds): it shows nothing of
+    # what appears then.
+    expires_at: float | None
     status: int
-    headers: list[tuple[bytes, bytes]]
+    headers: Headers  # as the application set them, without Content-Length
     body: bytes
-    etag: bytes | None
+    etag: str | None
+    prepared: dict[bytes | None, Prepared] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
-        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
+        # The prepared lists hold the same headers again, a few times at most.
+        return len(self.body) + 3 * sum(len(k) + len(v) for k, v in self.headers) + 200
 
 
 class ResponseStore:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.used = 0
-        self.entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
+        self.entries: OrderedDict[Key, Entry] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: tuple[str, ...]) -> Entry | None:
+    def get(self, key: Key) -> Entry | None:
         entry = self.entries.get(key)
         if entry is not None:
             self.entries.move_to_end(key)
         return entry
 
-    def put(self, key: tuple[str, ...], entry: Entry) -> None:
+    def put(self, key: Key, entry: Entry) -> None:
         if entry.size > self.max_bytes // 4:
             return  # one huge answer must not empty the cache
         self.discard(key)
@@ -44,7 +60,7 @@ class ResponseStore:
             _, oldest = self.entries.popitem(last=False)
             self.used -= oldest.size
 
-    def discard(self, key: tuple[str, ...]) -> None:
+    def discard(self, key: Key) -> None:
         old = self.entries.pop(key, None)
         if old is not None:
             self.used -= old.size

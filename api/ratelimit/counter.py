@@ -36,11 +36,15 @@ class Decision(NamedTuple):
     reset: int  # seconds until the window ends, at least 1
 
     def headers(self) -> list[tuple[bytes, bytes]]:
-        return [
-            (b"ratelimit-limit", b"%d" % self.limit),
-            (b"ratelimit-remaining", b"%d" % self.remaining),
-            (b"ratelimit-reset", b"%d" % self.reset),
-        ]
+        return limit_headers(self.limit, self.remaining, self.reset)
+
+
+def limit_headers(limit: int, remaining: int, reset: int) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"ratelimit-limit", b"%d" % limit),
+        (b"ratelimit-remaining", b"%d" % remaining),
+        (b"ratelimit-reset", b"%d" % reset),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +80,24 @@ class Counter:
         """Count one request in `name` if the budget allows. None when the bucket has a
         whole batch unsynced: sync, then ask again. `bounded=False` (the store is down)
         admits without that bound, each process on its own counts."""
+        remaining = self.admit(name, limit, now, bounded=bounded)
+        if remaining is not None:
+            return Decision(True, limit, remaining, seconds_left(window_of(now), now))
+        return self.exhausted(name, limit, now)  # else a batch is due: None
+
+    def admit(self, name: str, limit: int, now: float, *, bounded: bool = True) -> int | None:
+        """`take` for callers that need only what is left after counting this request
+        (no decision to build): None, and nothing counted, when `take` would not admit."""
         window = int(now // WINDOW_SECONDS)
         bucket = self.buckets.get(name)
         if bucket is None or bucket.window != window:
             bucket = self.buckets[name] = Bucket(window, self.batch_size(limit))
         unsynced = bucket.inflight + bucket.pending
         used = bucket.shared + unsynced
-        if used >= limit:
-            return Decision(False, limit, 0, seconds_left(window, now))
-        if bounded and unsynced >= bucket.batch:
+        if used >= limit or (bounded and unsynced >= bucket.batch):
             return None
         bucket.pending += 1
-        return Decision(True, limit, limit - used - 1, seconds_left(window, now))
+        return limit - used - 1
 
     def exhausted(self, name: str, limit: int, now: float) -> Decision | None:
         """A refusal if the bucket's budget is spent, without counting anything."""

@@ -8,13 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import RateLimited
 from api.logging import get_logger
-from api.ratelimit.counter import Counter, Decision
+from api.ratelimit.counter import Counter, Decision, limit_headers, seconds_left, window_of
 from api.ratelimit.keys import KeyCache
 from api.ratelimit.stores import DatabaseStore, RedisStore, StoreUnavailable, WindowStore
 from api.services import partner_keys
@@ -75,11 +76,33 @@ class RateLimiter:
 
     # The request path.
 
+    def admit_now(self, api_key: str | None, client: str) -> list[tuple[bytes, bytes]] | None:
+        """Count an anonymous or partner-key request if that needs nothing awaited (the key
+        is known and active, the bucket has room in its batch, the budget is not spent),
+        and give its `RateLimit-*` headers. None otherwise, with nothing counted: the
+        request then takes the whole path (the middleware), which looks the key up, syncs,
+        or refuses. `client` (the address) only matters without a key."""
+        key = None
+        if api_key is None:
+            bucket, limit = "client:" + client, self.limits.anonymous
+        else:
+            key = self.keys.cached(_digest(api_key))[1]  # None unless fresh and active
+            if key is None:
+                return None
+            bucket, limit = f"key:{key.id}", key.requests_per_minute
+        now = self.clock()
+        remaining = self.counter.admit(bucket, limit, now, bounded=self._bounded())
+        if remaining is None:
+            return None
+        if key is not None:
+            self._use_counts[key.id] = self._use_counts.get(key.id, 0) + 1
+            self._last_used[key.id] = now
+        return limit_headers(limit, remaining, seconds_left(window_of(now), now))
+
     async def acquire(self, bucket: str, limit: int) -> Decision:
         """Count a request in `bucket`; the decision says whether it may proceed."""
         while True:
-            bounded = not self._store_down_until or time.monotonic() >= self._store_down_until
-            decision = self.counter.take(bucket, limit, self.clock(), bounded=bounded)
+            decision = self.counter.take(bucket, limit, self.clock(), bounded=self._bounded())
             if decision is not None:
                 return decision
             async with self._lock:
@@ -87,12 +110,16 @@ class RateLimiter:
                 if self.counter.needs_sync(bucket, limit):
                     await self._sync_locked()
 
+    def _bounded(self) -> bool:
+        """False while the store is down: each process then counts on its own."""
+        return not self._store_down_until or time.monotonic() >= self._store_down_until
+
     async def partner(self, key: str, client: str) -> ActiveKey | None:
         """The active key for `X-Api-Key`, None for an unknown or revoked one. Invalid keys
         are counted per client with the anonymous limit, and once that is spent the client's
         unknown keys are refused before any lookup: trying made-up keys cannot become an
         unlimited stream of queries (`RateLimitExceeded`)."""
-        key_digest = partner_keys.digest(key)
+        key_digest = _digest(key)
         fresh, active = self.keys.cached(key_digest)
         if fresh and active is not None:
             return active
@@ -183,6 +210,12 @@ class RateLimiter:
                 return
             await self.sync()
             await self.flush_usage()
+
+
+@lru_cache(maxsize=1024)
+def _digest(key: str) -> str:
+    # A partner sends the same key on every request: hash it once, not each time.
+    return partner_keys.digest(key)
 
 
 def create_rate_limiter(

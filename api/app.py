@@ -55,10 +55,18 @@ def create_app(
         max_overflow=settings.db_max_overflow,
         sqlite_cache_mb=settings.sqlite_cache_mb,
     )
+    # The content clock polls on a connection of its own: requests that hold every pooled
+    # connection must not make it wait (and the cache serve an old version meanwhile).
+    clock_engine = None
+    if sessionmaker is None:
+        clock_engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
+    clock_sessions = create_sessionmaker(clock_engine) if clock_engine else sessionmaker
     sessionmaker = sessionmaker or create_sessionmaker(engine)
     # Read (or, on a first development run, generate and keep) the key that signs tokens.
     secret_key = settings.resolved_secret_key()
-    clock = ContentClock(sessionmaker) if settings.response_cache is Switch.ON else None
+    clock = None
+    if settings.response_cache is Switch.ON:
+        clock = ContentClock(clock_sessions or sessionmaker)
     store = ResponseStore(settings.response_cache_mb * 1024 * 1024)
     documents = document_store(settings.redis_url)
     rate_limiter = create_rate_limiter(settings, sessionmaker)
@@ -88,6 +96,8 @@ def create_app(
             await rate_limiter.stop()  # its last counts need the engine
         await documents.aclose()
         await engine.dispose()
+        if clock_engine is not None:
+            await clock_engine.dispose()
 
     app = Starlette(
         routes=[

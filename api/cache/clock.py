@@ -1,8 +1,10 @@
 """What every process knows of the content version, without a query per request.
 
 A background task reads the version (and the next scheduled moment) every half second, so
-every process sees another's commit within a second. The process that commits reads it at
-once, before it answers the write: its next read is never stale.
+every process sees another's commit within a second. A read that takes longer than
+READ_TIMEOUT_SECONDS makes the version unknown (nothing is served from the cache until a read
+succeeds), so a slow or unreachable database never stretches that second. The process that
+commits reads it at once, before it answers the write: its next read is never stale.
 """
 
 import asyncio
@@ -16,6 +18,7 @@ from api.logging import get_logger
 from api.services import content_version
 
 POLL_SECONDS = 0.5
+READ_TIMEOUT_SECONDS = 0.4
 log = get_logger("colophon.cache")
 
 
@@ -49,7 +52,8 @@ class ContentClock:
     async def watch(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.refresh()
+                async with asyncio.timeout(READ_TIMEOUT_SECONDS):
+                    await self.refresh()
             except Exception:  # the database may be away a moment: serve nothing stale
                 self.version = -1
                 log.warning("cache.clock_unavailable")

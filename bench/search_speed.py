@@ -13,7 +13,11 @@ exact total and facets) and as `/api/v1/publications?q=` (the top 20 with the to
 query's class comes from its total: selective (at most 10,000 hits) or broad (a third of
 the corpus or more); the queries between are reported as "middle". Every figure is a
 request's wall-clock time in this process, relation loaders and JSON included; "SQL" is
-the part spent waiting for the database's statements.
+the part spent waiting for the database's statements. "CPU" is the processor time the
+request took, in this process (SQLite runs inside it) and, on PostgreSQL, in the server
+backends of the app's connections: unlike wall-clock time it barely moves when other work
+shares the machine, so it is the figure to compare between runs on a busy machine (the
+kernel counts backends' time in 10 ms ticks: their share is exact on average only).
 """
 
 import argparse
@@ -40,6 +44,8 @@ from api.app import create_app
 from api.db import create_engine
 from api.demo.generator import DatasetSize, write_dataset
 from api.settings import Settings, Switch
+from bench.databases import backend_cpu_seconds
+from bench.server import process_cpu_seconds
 
 COLOPHON = str(Path(sys.executable).parent / "colophon")
 SELECTIVE_MAX = 10_000
@@ -179,6 +185,7 @@ class Sample:
     seconds: float
     sql_seconds: float
     statements: int
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -248,18 +255,27 @@ async def measure(
         for probe in probes:
             for endpoint in ENDPOINTS:
                 await _ask(client, endpoint, probe)
+        # The app's pooled connections are open now; their backends do the database's work.
+        backends = list(backend_cpu_seconds(url)) if backend == "PostgreSQL" else []
         for _ in range(rounds):
             for probe in probes:
                 for endpoint in ENDPOINTS:
+                    cpu = _cpu_seconds(backends)
                     started = time.perf_counter()
                     hits, tally = await _ask(client, endpoint, probe)
                     seconds = time.perf_counter() - started
+                    cpu = _cpu_seconds(backends) - cpu
                     sample = Sample(backend, endpoint, probe, hits, seconds, tally.sql_seconds,
-                                    tally.statements)  # fmt: skip
+                                    tally.statements, cpu)  # fmt: skip
                     samples.append(sample)
                     if verbose:
                         print(f"  {endpoint} {probe.text}: {hits:,} hits, {_ms(seconds)} ms")
     return samples
+
+
+def _cpu_seconds(backends: Sequence[int]) -> float:
+    """This process's CPU time and that of the given PostgreSQL backends."""
+    return time.process_time() + sum(process_cpu_seconds(pid) or 0.0 for pid in backends)
 
 
 # ---------------------------------------------------------------------------------------
@@ -283,8 +299,8 @@ def _ms(seconds: float) -> str:
 
 
 def report_queries(samples: Sequence[Sample], publications: int) -> Iterator[str]:
-    yield "| backend | kind | query | hits | class | search p50 / p95 (SQL p50) | list p50 / p95 (SQL p50) | statements |"  # noqa: E501
-    yield "|---|---|---|---|---|---|---|---|"
+    yield "| backend | kind | query | hits | class | search p50 / p95 (SQL p50) | list p50 / p95 (SQL p50) | CPU ms search / list | statements |"  # noqa: E501
+    yield "|---|---|---|---|---|---|---|---|---|"
     grouped: dict[tuple[str, Probe], dict[str, list[Sample]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -301,15 +317,21 @@ def report_queries(samples: Sequence[Sample], publications: int) -> Iterator[str
         statements = "/".join(
             str(max(s.statements for s in by_endpoint[e])) for e in ("search", "list")
         )
+        cpu = " / ".join(
+            _ms(statistics.fmean(s.cpu_seconds for s in by_endpoint[e])) for e in ("search", "list")
+        )
         yield (
             f"| {backend} | {probe.kind} | `{probe.text.strip()}` | {hits:,} | "
-            f"{query_class(hits, publications)} | {cells[0]} | {cells[1]} | {statements} |"
+            f"{query_class(hits, publications)} | {cells[0]} | {cells[1]} | {cpu} | {statements} |"
         )
 
 
 def report_classes(samples: Sequence[Sample], publications: int) -> Iterator[str]:
-    yield "| backend | class | endpoint | queries | p50 ms | p95 ms | max ms | statements |"
-    yield "|---|---|---|---|---|---|---|---|"
+    yield (
+        "| backend | class | endpoint | queries | p50 ms | p95 ms | max ms "
+        "| CPU ms mean / p95 | statements |"
+    )
+    yield "|---|---|---|---|---|---|---|---|---|"
     grouped: dict[tuple[str, str, str], list[Sample]] = defaultdict(list)
     for sample in samples:
         key = (sample.backend, query_class(sample.hits, publications), sample.endpoint)
@@ -318,10 +340,12 @@ def report_classes(samples: Sequence[Sample], publications: int) -> Iterator[str
     for backend, klass, endpoint in sorted(grouped, key=lambda k: (k[0], order[k[1]], k[2])):
         group = grouped[backend, klass, endpoint]
         seconds = [s.seconds for s in group]
+        cpu = [s.cpu_seconds for s in group]
         yield (
             f"| {backend} | {klass} | {endpoint} | {len({s.probe for s in group})} | "
             f"{_ms(percentile(seconds, 50))} | {_ms(percentile(seconds, 95))} | "
-            f"{_ms(max(seconds))} | {max(s.statements for s in group)} |"
+            f"{_ms(max(seconds))} | {_ms(statistics.fmean(cpu))} / {_ms(percentile(cpu, 95))} | "
+            f"{max(s.statements for s in group)} |"
         )
 
 

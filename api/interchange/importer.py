@@ -11,7 +11,7 @@ import json
 import os
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -457,15 +457,36 @@ class _Importer:
 
 
 def _render_pool(workers: int) -> Executor:
-    # forkserver: workers start from a clean process, not a fork of our event loop's threads.
     # cmark-gfm's extensions leak ~25 kB per rendered body (cmarkgfm 2025.10.22): importing
-    # 1,000,000 publications grew each worker past 8 GB. Replacing a worker after
-    # RENDER_TASKS_PER_WORKER chunks (~25,000 bodies, under 1 GB) costs one start-up.
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=get_context("forkserver"),
-        max_tasks_per_child=RENDER_TASKS_PER_WORKER,
-    )
+    # 1,000,000 publications grew each worker past 8 GB. Replacing the workers after
+    # RENDER_TASKS_PER_WORKER chunks each (~25,000 bodies, under 1 GB) costs one start-up.
+    return _RecycledPool(workers, workers * RENDER_TASKS_PER_WORKER)
+
+
+class _RecycledPool(Executor):
+    """A process pool replaced by a fresh one after `tasks` submissions; the old one
+    finishes what it was given, then its workers exit. Not `max_tasks_per_child`: up to
+    Python 3.13 a pool using it can stop replacing its workers and hang for good
+    (CPython gh-115634), which stalled imports of 100,000 publications."""
+
+    def __init__(self, workers: int, tasks: int) -> None:
+        self._workers, self._tasks = workers, tasks
+        self._pool, self._submitted = self._fresh(), 0
+
+    def _fresh(self) -> ProcessPoolExecutor:
+        # forkserver: workers start from a clean process, not a fork of our event loop's
+        # threads.
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=get_context("forkserver"))
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "Future[Any]":
+        if self._submitted >= self._tasks:
+            self._pool.shutdown(wait=False)
+            self._pool, self._submitted = self._fresh(), 0
+        self._submitted += 1
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 async def _read_ahead(batches: Iterator[list[Line]], depth: int = 2) -> AsyncIterator[list[Line]]:

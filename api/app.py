@@ -54,6 +54,7 @@ def create_app(
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         sqlite_cache_mb=settings.sqlite_cache_mb,
+        work_mem_mb=settings.db_work_mem_mb,
     )
     # The content clock polls on a connection of its own: requests that hold every pooled
     # connection must not make it wait (and the cache serve an old version meanwhile).

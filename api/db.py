@@ -28,10 +28,16 @@ SQLITE_MAX_OVERFLOW = 5
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10, sqlite_cache_mb: int = 8
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    sqlite_cache_mb: int = 8,
+    work_mem_mb: int = 16,
 ) -> AsyncEngine:
-    """An async engine for a SQLite or PostgreSQL URL, tuned for each. The pool sizes are
-    PostgreSQL's; SQLite's pool is fixed, with `sqlite_cache_mb` of page cache a connection."""
+    """An async engine for a SQLite or PostgreSQL URL, tuned for each. The pool sizes and
+    `work_mem_mb` are PostgreSQL's; SQLite's pool is fixed, with `sqlite_cache_mb` of page
+    cache a connection."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -55,7 +61,7 @@ def create_engine(
         parsed,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        connect_args={"server_settings": {"timezone": "UTC"}},
+        connect_args={"server_settings": {"timezone": "UTC", "work_mem": f"{work_mem_mb}MB"}},
         # asyncpg's JSON codec parses with this: the relations of a page arrive as JSON.
         json_deserializer=orjson.loads,
     )

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     preview_token_hours: int = Field(default=72, ge=1, le=24 * 90)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    # PostgreSQL's memory for one sort or hash in a statement (its default is 4 MB): a broad
+    # search's facets count tens of thousands of rows, which spill to disk below ~16 MB.
+    db_work_mem_mb: int = Field(default=16, ge=1, le=2048)
     # Page cache of each SQLite connection (a pool of up to ten): the bound on its memory.
     sqlite_cache_mb: int = Field(default=8, ge=1, le=4096)
     # Per-minute budgets for every request but the health probes (docs/api.md, "Partner

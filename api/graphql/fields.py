@@ -13,6 +13,10 @@ import strawberry
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def field(*, description: str | None = None) -> Callable[[F], F]:
-    decorator: Callable[[F], F] = strawberry.field(description=description)
+def field(*, description: str | None = None, graphql_type: Any = None) -> Callable[[F], F]:
+    """`graphql_type` for a resolver that may answer now or later (`prefetch.now_or_later`),
+    whose annotation is no GraphQL type."""
+    decorator: Callable[[F], F] = strawberry.field(
+        description=description, graphql_type=graphql_type
+    )
     return decorator

@@ -7,6 +7,7 @@ so they are used as they are and only taught to give their errors a code.
 """
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from graphql import (
@@ -46,12 +47,7 @@ class QueryLimits(SchemaExtension):
         max_tokens: int = MAX_TOKENS,
     ) -> None:
         self.max_tokens = max_tokens
-        # The limiters are validation rules; strawberry exempts `__schema`/`__type` subtrees
-        # from the depth count.
-        limiters = (QueryDepthLimiter(max_depth=max_depth), MaxAliasesLimiter(max_aliases))
-        self.rules = tuple(
-            _coded(rule) for limiter in limiters for rule in limiter.validation_rules
-        )
+        self.rules = _limit_rules(max_depth, max_aliases)
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -68,6 +64,15 @@ class QueryLimits(SchemaExtension):
             # tells it apart (tests/graphql/test_limits.py pins it).
             if error.message.startswith(message):
                 with_code(error, Code.QUERY_TOO_COMPLEX)
+
+
+@cache
+def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
+    """The limiters' validation rules, built once: a validated document is cached under its
+    rules (`ValidationCache`), so they must be the same classes from one request to the next.
+    strawberry exempts `__schema`/`__type` subtrees from the depth count."""
+    limiters = (QueryDepthLimiter(max_depth=max_depth), MaxAliasesLimiter(max_aliases))
+    return tuple(_coded(rule) for limiter in limiters for rule in limiter.validation_rules)
 
 
 def _coded(rule: type[Any]) -> type[ValidationRule]:

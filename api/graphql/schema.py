@@ -9,6 +9,7 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from api.graphql.documents import ParsedDocuments, ValidatedDocuments
 from api.graphql.errors import ErrorCodes, MaskUnexpectedErrors, is_worth_logging
 from api.graphql.limits import NodeLimit, QueryLimits
 from api.graphql.mutations import Mutation
@@ -38,7 +39,8 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> ColophonSchema:
     extensions: list[type[SchemaExtension]] = []
     if options.mask_errors:
         extensions.append(MaskUnexpectedErrors)
-    extensions += [ErrorCodes, QueryLimits, NodeLimit]
+    # The caches come after the hooks that set what they key on (the token limit, the rules).
+    extensions += [ErrorCodes, QueryLimits, NodeLimit, ParsedDocuments, ValidatedDocuments]
     if not options.introspection:
         extensions.append(DisableIntrospection)
     return ColophonSchema(

@@ -70,6 +70,54 @@ class TestRelations:
         # The page, its total, bodies, and one statement per relation and per count.
         assert counts[100] <= 12
 
+    @pytest.mark.parametrize(
+        "document",
+        [
+            "{ publications(orderBy: TITLE_ASC) { nodes { slug ...Relations } } }",
+            "{ publications(orderBy: TITLE_ASC) { edges { node { slug ...Relations } } } }",
+            """{ publications(orderBy: TITLE_ASC) { ...Page } }
+            fragment Page on PublicationConnection { nodes { slug ... on Publication {
+              authors { slug } categories { slug } } series { slug } } }""",
+            """{ publications(orderBy: TITLE_ASC) {
+              bare: nodes { slug } nodes { slug ...Relations } } }""",
+        ],
+        ids=["nodes", "edges", "fragments", "aliases"],
+    )
+    async def test_relations_of_a_page_are_loaded_once_however_the_document_asks(
+        self,
+        client: httpx.AsyncClient,
+        content: Content,
+        count_statements: CountStatements,
+        document: str,
+    ) -> None:
+        """The relations a page's nodes ask for are loaded for the whole page before it is
+        answered, wherever the document names them: one statement each, whatever the page."""
+        juni, han = await content.author("Juni Kim"), await content.author("Han Park")
+        korea = await content.category("Inter-Korean")
+        peninsula = await content.series("The Peninsula")
+        await content.publication("Alone", authors=[han])
+        await content.publication("Both", authors=[juni, han], categories=[korea], series=peninsula)
+        if "...Relations" in document:
+            document += """ fragment Relations on Publication {
+              authors { slug } categories { slug } series { slug } }"""
+        with count_statements() as counter:
+            page = (await data_of(client, document))["publications"]
+        nodes = page["nodes"] if "nodes" in page else [edge["node"] for edge in page["edges"]]
+        assert [
+            (
+                node["slug"],
+                [author["slug"] for author in node["authors"]],
+                [category["slug"] for category in node["categories"]],
+                node["series"],
+            )
+            for node in nodes
+        ] == [
+            ("alone", ["han-park"], [], None),
+            ("both", ["juni-kim", "han-park"], ["inter-korean"], {"slug": "the-peninsula"}),
+        ]
+        # The page, its total, and one statement for each of the three relations.
+        assert len(counter.statements) == 5
+
     async def test_the_whole_publication(self, client: httpx.AsyncClient, content: Content) -> None:
         author = await content.author("Juni Kim", job_title="Program Manager", bio="Juni …")
         category = await content.category("Inter-Korean")

@@ -1,9 +1,10 @@
 """Publications: the Node, its relations through loaders, and what only its editors see.
 Lists of them are in `publication_list.py`."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -13,7 +14,8 @@ from api.db import AnyRow
 from api.errors import NotFound, Unauthenticated
 from api.graphql.context import Info
 from api.graphql.fields import field
-from api.graphql.types.directory import Author, Category, Series, Tag
+from api.graphql.prefetch import now_or_later
+from api.graphql.types.directory import DATABASE_ID, Author, Category, Series, Tag
 from api.graphql.types.footnote import Footnote
 from api.graphql.types.image import Image
 from api.graphql.types.revision import Revision
@@ -37,6 +39,8 @@ class StatusChoice(Enum):
     PUBLISHED = "published"
     ARCHIVED = "archived"
 
+
+T = TypeVar("T")
 
 EDITORS_ONLY = (
     "Only for a token that may edit this publication: UNAUTHENTICATED without one, FORBIDDEN "
@@ -63,6 +67,8 @@ class Publication(relay.Node):
     updated_at: datetime
     word_count: int
     featured_image: Image | None
+    # A plain field, not a resolver: a resolver costs strawberry's per-field machinery.
+    database_id: strawberry.ID = strawberry.field(description=DATABASE_ID)
     series_id: strawberry.Private[int | None]
     # The body columns, when the row came from a detail lookup rather than a list.
     detail: strawberry.Private[Any] = None
@@ -74,6 +80,7 @@ class Publication(relay.Node):
     def from_row(cls, row: AnyRow, *, unrestricted: bool = False) -> Self:
         return cls(
             id=row.id,
+            database_id=strawberry.ID(str(row.id)),
             slug=row.slug,
             title=row.title,
             subtitle=row.subtitle,
@@ -93,6 +100,7 @@ class Publication(relay.Node):
         assert publication.id is not None
         return cls(
             id=publication.id,
+            database_id=strawberry.ID(str(publication.id)),
             slug=publication.slug,
             title=publication.title,
             subtitle=publication.subtitle,
@@ -144,10 +152,6 @@ class Publication(relay.Node):
             raise NotFound(f"publication {publication_id} no longer exists")
         return cls.from_row(row, unrestricted=True)
 
-    @field(description="The id REST uses: stable forever, a decimal string.")
-    def database_id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.id))
-
     @field(description="The canonical page on the publisher's site.")
     def url(self, info: Info) -> str:
         return info.context.settings.publication_url(self.slug)
@@ -156,45 +160,48 @@ class Publication(relay.Node):
     def reading_time_minutes(self) -> int:
         return reading_time_minutes(self.word_count)
 
-    @field(description="Sanitized HTML; footnote references link to the notes and back.")
-    async def body_html(self, info: Info) -> str:
-        body: str = (await self._detail(info)).body_html
-        return body
+    @field(
+        description="Sanitized HTML; footnote references link to the notes and back.",
+        graphql_type=str,
+    )
+    def body_html(self, info: Info) -> str | Awaitable[str]:
+        return self._from_detail(info, lambda detail: detail.body_html)
 
-    @field(description="The body as plain text, one paragraph per block.")
-    async def body_text(self, info: Info) -> str:
-        body: str = (await self._detail(info)).body_text
-        return body
+    @field(description="The body as plain text, one paragraph per block.", graphql_type=str)
+    def body_text(self, info: Info) -> str | Awaitable[str]:
+        return self._from_detail(info, lambda detail: detail.body_text)
 
-    @field(description="Changes with every accepted edit.")
-    async def version(self, info: Info) -> int:
-        version: int = (await self._detail(info)).version
-        return version
+    @field(description="Changes with every accepted edit.", graphql_type=int)
+    def version(self, info: Info) -> int | Awaitable[int]:
+        return self._from_detail(info, lambda detail: detail.version)
 
-    @field(description="The byline, in order.")
-    async def authors(self, info: Info) -> list[Author]:
-        rows = await info.context.loaders.authors_by_publication_id.load(self.id)
-        return [Author.from_row(row) for row in rows]
+    # Relations answer at once when `prefetch` has loaded them for the whole page.
+    @field(description="The byline, in order.", graphql_type=list[Author])
+    def authors(self, info: Info) -> list[Author] | Awaitable[list[Author]]:
+        rows = info.context.loaders.authors_by_publication_id.load(self.id)
+        return now_or_later(rows, lambda found: [Author.from_row(row) for row in found])
 
-    @field()
-    async def categories(self, info: Info) -> list[Category]:
-        rows = await info.context.loaders.categories_by_publication_id.load(self.id)
-        return [Category.from_row(row) for row in rows]
+    @field(graphql_type=list[Category])
+    def categories(self, info: Info) -> list[Category] | Awaitable[list[Category]]:
+        rows = info.context.loaders.categories_by_publication_id.load(self.id)
+        return now_or_later(rows, lambda found: [Category.from_row(row) for row in found])
 
-    @field()
-    async def tags(self, info: Info) -> list[Tag]:
-        rows = await info.context.loaders.tags_by_publication_id.load(self.id)
-        return [Tag.from_row(row) for row in rows]
+    @field(graphql_type=list[Tag])
+    def tags(self, info: Info) -> list[Tag] | Awaitable[list[Tag]]:
+        rows = info.context.loaders.tags_by_publication_id.load(self.id)
+        return now_or_later(rows, lambda found: [Tag.from_row(row) for row in found])
 
-    @field()
-    async def series(self, info: Info) -> Series | None:
-        row = await self._series(info)
-        return None if row is None else Series.from_row(row)
+    @field(graphql_type=Series | None)
+    def series(self, info: Info) -> Series | Awaitable[Series | None] | None:
+        if self.series_id is None:
+            return None
+        row = info.context.loaders.series_by_id.load(self.series_id)
+        return now_or_later(row, lambda found: None if found is None else Series.from_row(found))
 
-    @field(description="In order of their numbers.")
-    async def footnotes(self, info: Info) -> list[Footnote]:
-        rows = await info.context.loaders.footnotes_by_publication_id.load(self.id)
-        return [Footnote.from_row(row) for row in rows]
+    @field(description="In order of their numbers.", graphql_type=list[Footnote])
+    def footnotes(self, info: Info) -> list[Footnote] | Awaitable[list[Footnote]]:
+        rows = info.context.loaders.footnotes_by_publication_id.load(self.id)
+        return now_or_later(rows, lambda found: [Footnote.from_row(row) for row in found])
 
     @field(description="How to cite this publication, in a reference manager's format.")
     async def citation(self, info: Info, format: CitationFormatChoice) -> str:
@@ -238,6 +245,15 @@ class Publication(relay.Node):
         if self.series_id is None:
             return None
         return await info.context.loaders.series_by_id.load(self.series_id)
+
+    def _from_detail(self, info: Info, read: Callable[[Any], T]) -> T | Awaitable[T]:
+        if self.detail is not None:  # a detail lookup's row holds the body already
+            return read(self.detail)
+
+        async def later() -> T:
+            return read(await self._detail(info))
+
+        return later()
 
     async def _detail(self, info: Info) -> Any:
         if self.detail is None:

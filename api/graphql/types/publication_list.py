@@ -13,6 +13,7 @@ from api.db import AnyRow
 from api.errors import Invalid, Unauthenticated
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, PageRequest, paginate, paginate_by_key
+from api.graphql.prefetch import asked_of_nodes, prefetch
 from api.graphql.scalars import DateOrDateTime
 from api.graphql.types.publication import Publication
 from api.graphql.types.search import SearchConnection, SearchFacets, SearchHit
@@ -160,10 +161,13 @@ async def find(
         return Publication.from_row(row, unrestricted=filters.scope is not None)
 
     if cursors.is_keyed(order):
-        return await paginate_by_key(
+        page = await paginate_by_key(
             request, order, fetch_by_key, fetch, node, PublicationConnection
         )
-    return await paginate(request, fetch, node, PublicationConnection)
+    else:
+        page = await paginate(request, fetch, node, PublicationConnection)
+    await prefetch(info, [edge.node for edge in page.edges], asked_of_nodes(info))
+    return page
 
 
 _FILTERS: dict[Kind, Callable[[str], service.PublicationFilter]] = {

@@ -1,0 +1,101 @@
+"""Relations a document asks of a page of publications, loaded before the page is answered.
+
+A relation field left to its DataLoader is resolved asynchronously once per publication:
+graphql-core then gathers a task per publication and field, which costs more than the
+statement that loads them all. Loaded ahead (still one statement per relation, through the
+same loaders), each field finds its rows already there and answers synchronously.
+"""
+
+from asyncio import Future
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+
+from api.graphql.context import Info
+from api.graphql.loaders import Loaders
+
+if TYPE_CHECKING:
+    from api.graphql.types.publication import Publication
+
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+R = TypeVar("R")
+
+# The relation fields of Publication whose loaders are keyed by the publication's id.
+_BY_PUBLICATION: dict[str, Callable[[Loaders], Any]] = {
+    "authors": lambda loaders: loaders.authors_by_publication_id,
+    "categories": lambda loaders: loaders.categories_by_publication_id,
+    "tags": lambda loaders: loaders.tags_by_publication_id,
+    "footnotes": lambda loaders: loaders.footnotes_by_publication_id,
+}
+
+
+def now_or_later(pending: Awaitable[T], convert: Callable[[T], R]) -> R | Awaitable[R]:
+    """`convert` of what a loader gave, at once when it holds the value already (prefetched),
+    else once it has loaded it. graphql-core takes either from a resolver."""
+    if isinstance(pending, Future) and pending.done():
+        return convert(pending.result())
+
+    async def later() -> R:
+        return convert(await pending)
+
+    return later()
+
+
+def asked(info: Info) -> list[Selection]:
+    """What the document asks of the value the current field resolves to."""
+    return [selection for field in info.selected_fields for selection in field.selections]
+
+
+def asked_of_nodes(info: Info) -> list[Selection]:
+    """What the document asks of each node of the connection the current field resolves to,
+    through `nodes` or `edges { node }`."""
+    found: list[Selection] = []
+    for field in _fields(asked(info)):
+        if field.name == "nodes":
+            found += field.selections
+        elif field.name == "edges":
+            found += [
+                s for f in _fields(field.selections) if f.name == "node" for s in f.selections
+            ]
+    return found
+
+
+async def prefetch(
+    info: Info, publications: Sequence["Publication"], selections: Iterable[Selection]
+) -> None:
+    """Load, in one statement each, the relations `selections` ask of these publications."""
+    if not publications:
+        return
+    names = {field.name for field in _fields(selections)}
+    if "citation" in names:
+        names |= {"authors", "series"}
+    loaders = info.context.loaders
+    ids = [publication.id for publication in publications]
+    for name, loader in _BY_PUBLICATION.items():
+        if name in names:
+            await _load(loader(loaders), ids)
+    if "series" in names:
+        series_ids = list({p.series_id for p in publications if p.series_id is not None})
+        if series_ids:
+            await _load(loaders.series_by_id, series_ids)
+
+
+async def _load(loader: DataLoader[K, V], keys: list[K]) -> None:
+    """The loader's own batch, run now and kept in its cache: `load_many` would run the
+    same batch as a task of its own, after a turn of the event loop."""
+    values = await loader.load_fn(keys)
+    loaded = zip(keys, values, strict=True)
+    loader.prime_many({key: value for key, value in loaded if not isinstance(value, BaseException)})
+
+
+def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    """The fields among `selections`, fragments opened."""
+    for selection in selections:
+        if isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _fields(selection.selections)
+        else:
+            yield selection

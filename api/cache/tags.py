@@ -71,6 +71,11 @@ def header_values(tags: Iterable[str]) -> dict[str, str]:
 
 
 def purge_tags_for_publication(publication_id: int, related: Iterable[str]) -> list[str]:
-    """A publication's change makes stale its own page, every list, and the pages of what
-    it links to (their counts)."""
-    return ["publications", f"publication:{publication_id}", *related]
+    """A publication's change makes stale its own page, every list of publications, and
+    the pages and lists of what it links to (they show its count)."""
+    related = list(related)
+    lists = dict.fromkeys(_LIST_OF_KIND[tag.split(":", 1)[0]] for tag in related)
+    return ["publications", f"publication:{publication_id}", *related, *lists]
+
+
+_LIST_OF_KIND = {"author": "authors", "category": "categories", "series": "series", "tag": "tags"}

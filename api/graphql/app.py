@@ -8,6 +8,7 @@ a malformed request included, is a GraphQL error with `extensions.code`.
 """
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -21,9 +22,11 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from api.cache.tags import header_values
 from api.caching import cached_response
 from api.db import get_session
 from api.errors import Unauthenticated
+from api.graphql.cache_tags import document_tags
 from api.graphql.context import Context
 from api.graphql.errors import Code
 from api.graphql.persisted import (
@@ -162,6 +165,7 @@ class GraphQLApp(GraphQL[Context, None]):
             data.query = await self.persisted.resolve(
                 data.query, data.extensions, authenticated=authenticated
             )
+            _document.set(data.query)  # its answer's cache tags, if it is cached
         return data
 
     def create_response(
@@ -185,6 +189,10 @@ class GraphQLApp(GraphQL[Context, None]):
             {k: v for k, v in sub_response.headers.items() if k != "content-length"}
         )
         return response
+
+
+# The document being answered, from the request's parsing to its response (one task).
+_document: ContextVar[str | None] = ContextVar("graphql_document", default=None)
 
 
 def _is_request_error(body: Mapping[str, Any]) -> bool:
@@ -228,7 +236,10 @@ def _answer(
     if request.method == "GET" and status == 200 and "errors" not in body:
         # A query's answer is as cacheable as REST's; an error never is (a missing hash
         # must not stay missing in a CDN once its document is registered).
-        return cached_response(request, content, media_type, headers={**vary, **(headers or {})})
+        tags = header_values(document_tags(_document.get() or ""))
+        return cached_response(
+            request, content, media_type, headers={**vary, **tags, **(headers or {})}
+        )
     no_store = {"Cache-Control": "no-store"} if request.method == "GET" else {}
     return Response(
         content,

@@ -48,8 +48,34 @@ async def test_a_change_announces_the_tags_to_purge(
     assert edited.status_code == 200
     [delivery] = (await session.execute(select(WebhookDelivery))).scalars().all()
     assert delivery.event_type == "cache.purge"
+    # The authors list shows each author's count of publications: it is stale too.
     assert set(delivery.payload["subject"]["tags"]) == {
         "publications",
         f"publication:{publication.id}",
         f"author:{author.id}",
+        "authors",
     }
+
+
+async def test_graphql_answers_name_the_kinds_they_read(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    author = await content.author("Juni Kim")
+    await content.publication("Tagged", authors=[author])
+    # An alias and a fragment cannot hide what a document reads.
+    query = (
+        "{ latest: publications(first: 5) { nodes { ...Names } } }"
+        " fragment Names on Publication { title authors { name } }"
+    )
+    answer = await client.get("/graphql", params={"query": query})
+    assert answer.status_code == 200
+    assert "Juni Kim" in answer.text
+    assert answer.headers["surrogate-key"] == "publications authors"
+    assert answer.headers["cache-tag"] == "publications,authors"
+    counts = await client.get("/graphql", params={"query": "{ stats { publications } }"})
+    assert set(counts.headers["surrogate-key"].split()) == {
+        "publications", "authors", "categories", "series", "tags",
+    }  # fmt: skip
+    # POST answers are never cached, so they carry no tags.
+    posted = await client.post("/graphql", json={"query": query})
+    assert "surrogate-key" not in posted.headers

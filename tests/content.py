@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.services.accounts import create_api_token
 from api.services.rendering import FootnoteSource, render_body
 from api.services.search_index import reindex_publications
 from models import (
@@ -20,8 +21,10 @@ from models import (
     PublicationSlug,
     PublicationStatus,
     PublicationTag,
+    Role,
     Series,
     Tag,
+    User,
 )
 
 BASE_TIME = datetime(2020, 1, 1, 12, 0, tzinfo=UTC)
@@ -107,6 +110,15 @@ class Content:
         await reindex_publications(self.session, [pid])
         await self.session.commit()
         return publication
+
+    async def bearer(self, role: Role = Role.EDITOR, name: str = "Editor") -> dict[str, str]:
+        """An account with this role, and the Authorization header of a token of its own."""
+        user = User(email=f"{self._slug(name)}@example.org", name=name, role=role)
+        self.session.add(user)
+        await self.session.flush()
+        token, _ = await create_api_token(self.session, user, "tests")
+        await self.session.commit()
+        return {"Authorization": f"Bearer {token}"}
 
     async def _add(self, row: Row) -> Row:
         self.session.add(row)

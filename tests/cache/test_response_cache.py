@@ -16,8 +16,6 @@ from sqlalchemy import event
 
 from api.app import create_app
 from api.db import create_engine, create_sessionmaker
-from api.services.accounts import create_api_token
-from models import Role, User
 from tests.conftest import Database, serving, settings_for
 from tests.content import Content
 
@@ -37,16 +35,12 @@ async def two_processes(
         category = await content.category("Inter-Korean")
         await content.publication("Cached piece", authors=[author], categories=[category])
         await content.publication("Other piece", authors=[author])
-        user = User(email="e@example.org", name="E", role=Role.EDITOR)
-        session.add(user)
-        await session.flush()
-        token, _ = await create_api_token(session, user, "cache")
-        await session.commit()
+        editor = await content.bearer()
     await engine.dispose()
     apps = [create_app(settings_for(fresh_database, tmp_path, response_cache="on")) for _ in "ab"]
     async with serving(apps[0]) as first, serving(apps[1]) as second:
         await _settled(apps)
-        yield first, second, {"Authorization": f"Bearer {token}"}, apps[0]
+        yield first, second, editor, apps[0]
 
 
 async def _settled(apps: list[Any]) -> None:
@@ -184,17 +178,12 @@ async def test_writes_on_a_full_pool_neither_wait_nor_serve_stale(
     engine = create_engine(fresh_database.url)
     async with create_sessionmaker(engine)() as session:
         await Content(session).publication("Pooled piece")
-        user = User(email="p@example.org", name="P", role=Role.EDITOR)
-        session.add(user)
-        await session.flush()
-        token, _ = await create_api_token(session, user, "pool")
-        await session.commit()
+        editor = await Content(session).bearer()
     await engine.dispose()
     settings = settings_for(
         fresh_database, tmp_path, response_cache="on", db_pool_size=1, db_max_overflow=0
     )
     app = create_app(settings)
-    editor = {"Authorization": f"Bearer {token}"}
     query = {"query": "{ publications(first: 5) { edges { node { title } } } }"}
     async with serving(app) as client:
         await _settled([app])

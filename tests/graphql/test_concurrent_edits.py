@@ -13,9 +13,9 @@ from sqlmodel import col
 
 from api.app import create_app
 from api.db import create_engine, create_sessionmaker
-from api.services.accounts import create_api_token
-from models import Revision, Role, User
+from models import Revision
 from tests.conftest import Database, serving, settings_for
+from tests.content import Content
 from tests.graphql.conftest import data_of, execute
 
 UPDATE = """mutation($id: ID!, $version: Int!, $title: String!) {
@@ -30,14 +30,10 @@ async def live_editor(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str], Database]]:
     engine = create_engine(fresh_database.url)
     async with create_sessionmaker(engine)() as session:
-        user = User(email="e@example.org", name="E", role=Role.EDITOR)
-        session.add(user)
-        await session.flush()
-        token, _ = await create_api_token(session, user, "concurrency")
-        await session.commit()
+        editor = await Content(session).bearer()
     await engine.dispose()
     async with serving(create_app(settings_for(fresh_database, tmp_path))) as client:
-        yield client, {"Authorization": f"Bearer {token}"}, fresh_database
+        yield client, editor, fresh_database
 
 
 async def test_concurrent_edits_never_overwrite_each_other(

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
 from api.db import create_engine, create_sessionmaker
-from api.services.accounts import create_api_token
-from models import AuditEvent, Role, User
+from models import AuditEvent
 from tests.conftest import Database, serving, settings_for
 from tests.content import Content
 
@@ -324,14 +323,10 @@ async def live_editor(
     concurrent requests really are concurrent transactions; and an editor's header."""
     engine = create_engine(fresh_database.url)
     async with create_sessionmaker(engine)() as session:
-        user = User(email="e@example.org", name="E", role=Role.EDITOR)
-        session.add(user)
-        await session.flush()
-        token, _ = await create_api_token(session, user, "concurrency")
-        await session.commit()
+        editor = await Content(session).bearer()
     await engine.dispose()
     async with serving(create_app(settings_for(fresh_database, tmp_path))) as client:
-        yield client, {"Authorization": f"Bearer {token}"}
+        yield client, editor
 
 
 async def test_concurrent_edits_never_overwrite_each_other(

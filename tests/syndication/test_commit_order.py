@@ -15,10 +15,10 @@ from sqlmodel import col
 
 from api.app import create_app
 from api.db import create_engine, create_sessionmaker
-from api.services.accounts import create_api_token
 from api.services.events import append_changes
-from models import PublicationChange, Role, User
+from models import PublicationChange
 from tests.conftest import Database, serving, settings_for
+from tests.content import Content
 
 
 async def test_a_later_writer_waits_for_the_earlier_commit(fresh_database: Database) -> None:
@@ -64,13 +64,8 @@ async def test_concurrent_writers_and_a_poller(fresh_database: Database, tmp_pat
     writers = WRITERS
     engine = create_engine(fresh_database.url)
     async with create_sessionmaker(engine)() as session:
-        user = User(email="e@example.org", name="E", role=Role.EDITOR)
-        session.add(user)
-        await session.flush()
-        token, _ = await create_api_token(session, user, "writers")
-        await session.commit()
+        editor = await Content(session).bearer()
     await engine.dispose()
-    editor = {"Authorization": f"Bearer {token}"}
     async with serving(create_app(settings_for(fresh_database, tmp_path))) as client:
         seen: dict[str, int] = {}
         cursor: str | None = None

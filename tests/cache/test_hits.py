@@ -15,8 +15,8 @@ from structlog.testing import capture_logs
 
 from api.db import create_engine, create_sessionmaker
 from api.services import partner_keys
-from api.services.accounts import create_api_token
-from models import Role, User
+from models import Role
+from tests.cache.pieces import two_pieces
 from tests.conftest import Database
 from tests.content import Content
 from tests.ratelimit.conftest import Caller, limited_app, running
@@ -29,11 +29,11 @@ GRAPHQL = "/graphql?query=%7Bpublications(first%3A2)%7Bnodes%7Bslug%7D%7D%7D"
 
 
 class Site:
-    def __init__(self, database: Database, tmp_path: Path, key: str, admin: str) -> None:
+    def __init__(self, database: Database, tmp_path: Path, key: str, admin: dict[str, str]) -> None:
         self.database = database
         self.tmp_path = tmp_path
         self.key = key
-        self.admin = {"Authorization": f"Bearer {admin}"}
+        self.admin = admin
 
     def app(self, **overrides: Any) -> Starlette:
         return limited_app(self.database, self.tmp_path, **overrides)
@@ -44,18 +44,11 @@ async def site(fresh_database: Database, tmp_path: Path) -> Site:
     engine = create_engine(fresh_database.url)
     async with create_sessionmaker(engine)() as session:
         content = Content(session)
-        author = await content.author("Juni Kim")
-        category = await content.category("Inter-Korean")
-        await content.publication("Cached piece", authors=[author], categories=[category])
-        await content.publication("Other piece", authors=[author])
+        await two_pieces(content)
         key, _ = await partner_keys.create_key(session, "Example Daily", 1000)
-        admin = User(email="a@example.org", name="A", role=Role.ADMIN)
-        session.add(admin)
-        await session.flush()
-        token, _ = await create_api_token(session, admin, "hits")
-        await session.commit()
+        admin = await content.bearer(Role.ADMIN, "Admin")
     await engine.dispose()
-    return Site(fresh_database, tmp_path, key, token)
+    return Site(fresh_database, tmp_path, key, admin)
 
 
 async def settled(caller: Caller) -> Caller:

@@ -16,6 +16,7 @@ from sqlalchemy import event
 
 from api.app import create_app
 from api.db import create_engine, create_sessionmaker
+from tests.cache.pieces import two_pieces
 from tests.conftest import Database, serving, settings_for
 from tests.content import Content
 
@@ -31,10 +32,7 @@ async def two_processes(
     engine = create_engine(fresh_database.url)
     async with create_sessionmaker(engine)() as session:
         content = Content(session)
-        author = await content.author("Juni Kim")
-        category = await content.category("Inter-Korean")
-        await content.publication("Cached piece", authors=[author], categories=[category])
-        await content.publication("Other piece", authors=[author])
+        await two_pieces(content)
         editor = await content.bearer()
     await engine.dispose()
     apps = [create_app(settings_for(fresh_database, tmp_path, response_cache="on")) for _ in "ab"]

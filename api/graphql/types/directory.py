@@ -1,6 +1,6 @@
 """Authors, categories, series and tags: each a Node with its visible publications."""
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 import strawberry
 from strawberry import relay
@@ -36,7 +36,20 @@ class DirectoryEntry(relay.Node):
 
     @classmethod
     def from_row(cls, row: AnyRow, publication_count: int | None = None) -> Self:
-        raise NotImplementedError
+        return cls(
+            id=row.id,
+            database_id=strawberry.ID(str(row.id)),
+            slug=row.slug,
+            name=row.name,
+            known_publication_count=publication_count,
+            known_version=_version_of(row),
+            **cls.own_fields(row),
+        )
+
+    @classmethod
+    def own_fields(cls, row: AnyRow) -> dict[str, Any]:
+        """What this kind shows beyond the fields every kind shares."""
+        return {}
 
     @classmethod
     def from_entry(cls, entry: Entry) -> Self:
@@ -96,17 +109,8 @@ class Author(DirectoryEntry):
     bio: str | None
 
     @classmethod
-    def from_row(cls, row: AnyRow, publication_count: int | None = None) -> Self:
-        return cls(
-            id=row.id,
-            database_id=strawberry.ID(str(row.id)),
-            slug=row.slug,
-            name=row.name,
-            job_title=row.job_title,
-            bio=row.bio,
-            known_publication_count=publication_count,
-            known_version=_version_of(row),
-        )
+    def own_fields(cls, row: AnyRow) -> dict[str, Any]:
+        return {"job_title": row.job_title, "bio": row.bio}
 
 
 @strawberry.type
@@ -116,16 +120,8 @@ class Term(DirectoryEntry):
     description: str | None
 
     @classmethod
-    def from_row(cls, row: AnyRow, publication_count: int | None = None) -> Self:
-        return cls(
-            id=row.id,
-            database_id=strawberry.ID(str(row.id)),
-            slug=row.slug,
-            name=row.name,
-            description=row.description,
-            known_publication_count=publication_count,
-            known_version=_version_of(row),
-        )
+    def own_fields(cls, row: AnyRow) -> dict[str, Any]:
+        return {"description": row.description}
 
 
 @strawberry.type(description='A subject area, e.g. "Inter-Korean".')

@@ -18,9 +18,9 @@ async def test_answers_name_what_they_show(client: httpx.AsyncClient, content: C
 
     listing = await client.get("/api/v1/publications")
     keys = listing.headers["surrogate-key"].split()
-    assert {"publications", f"author:{author.id}", f"category:{category.id}"} <= set(keys)
-    # Any change to a publication purges `publications`: its own tag adds nothing here.
-    assert f"publication:{publication.id}" not in keys
+    # A list names the kinds it shows: every change to a publication purges `publications`,
+    # every change to an author `authors`, so per-entry tags would add only bytes.
+    assert set(keys) == {"publications", "authors", "categories"}
     assert listing.headers["cache-tag"] == ",".join(keys)
     page = await client.get(f"/api/v1/publications/{publication.slug}")
     assert f"publication:{publication.id}" in page.headers["surrogate-key"].split()
@@ -79,3 +79,29 @@ async def test_graphql_answers_name_the_kinds_they_read(
     # POST answers are never cached, so they carry no tags.
     posted = await client.post("/graphql", json={"query": query})
     assert "surrogate-key" not in posted.headers
+
+
+async def test_a_list_is_purged_when_an_entry_it_shows_changes(
+    client: httpx.AsyncClient, content: Content, tokens: dict[str, dict[str, str]],
+    session: AsyncSession,
+) -> None:  # fmt: skip
+    author = await content.author("Juni Kim")
+    await content.publication("Listed", authors=[author])
+    listing = await client.get("/api/v1/publications")
+    hook = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://cdn-adapter.example/purge", "events": ["cache.purge"]},
+        headers=tokens["admin"],
+    )
+    assert hook.status_code == 201
+    renamed = await client.patch(
+        f"/api/v1/authors/{author.id}",
+        json={"name": "Juni Kim-Park"},
+        headers={**tokens["editor"], "If-Match": f'"{author.version}"'},
+    )
+    assert renamed.status_code == 200, renamed.text
+    [delivery] = (await session.execute(select(WebhookDelivery))).scalars().all()
+    purged = set(delivery.payload["subject"]["tags"])
+    # The list shows the author's name: one of its tags must be purged.
+    assert purged & set(listing.headers["surrogate-key"].split())
+    assert "authors" in purged

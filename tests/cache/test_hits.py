@@ -13,6 +13,7 @@ import pytest
 from starlette.applications import Starlette
 from structlog.testing import capture_logs
 
+from api.cache import clock as clock_module
 from api.db import create_engine, create_sessionmaker
 from api.services import partner_keys
 from models import Role
@@ -203,3 +204,35 @@ async def test_hits_are_logged(site: Site) -> None:
     [line] = [entry for entry in logs if entry["event"] == "request"]
     assert line["request_id"] == "hit-1"
     assert (line["method"], line["path"], line["status"]) == ("GET", DETAIL, 200)
+
+
+class TestTheClockVouchesForOneSecond:
+    """Hits are served while the last read of the content version is under a second old,
+    whatever happened to the reads since, and never after it."""
+
+    async def test_a_failed_read_stops_nothing_until_the_last_good_one_expires(
+        self, cached: Caller, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(clock_module, "VALID_SECONDS", 2.0)  # room for a loaded machine
+        clock = cached.app.state.content_clock
+        await cached.get(LIST)  # stored
+        await clock.refresh()  # vouches for 2 s from now
+        # From now on every read fails, as with the database away.
+        attempts: list[float] = []
+
+        def unreachable() -> Any:
+            attempts.append(time.monotonic())
+            raise OSError("the database is away")
+
+        clock.sessionmaker = unreachable
+        deadline = time.monotonic() + 5
+        while not attempts:
+            assert time.monotonic() < deadline, "the clock never tried to read again"
+            await asyncio.sleep(0.02)
+        before = hits(cached)
+        assert (await cached.get(LIST)).status_code == 200
+        assert hits(cached) == before + 1, "a failed read stopped the cache at once"
+        await asyncio.sleep(max(0.0, clock.valid_until - time.monotonic()) + 0.05)
+        answer = await cached.get(LIST)
+        assert answer.status_code == 200
+        assert hits(cached) == before + 1, "served after the last read stopped vouching"

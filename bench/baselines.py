@@ -38,8 +38,14 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 def create_fixed_app() -> ASGIApp:
     """Answers every request with the same small JSON body, or with `?bytes=N` one of N
-    bytes (what sending a page's worth of bytes costs the stack)."""
+    bytes (what sending a page's worth of bytes costs the stack); with
+    `BENCH_FIXED_HEADERS` (a JSON list of [name, value] pairs) set, it sends those headers
+    too (what sending a real answer's headers costs it)."""
     bodies: dict[bytes, bytes] = {b"": FIXED_BODY}
+    extra = [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in orjson.loads(os.environ.get("BENCH_FIXED_HEADERS", "[]"))
+    ]
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -49,7 +55,7 @@ def create_fixed_app() -> ASGIApp:
             body = bodies.get(query)
             if body is None:
                 body = bodies[query] = _padded(int(parse_qs(query.decode())["bytes"][0]))
-            await _answer(send, 200, body)
+            await _answer(send, 200, body, extra)
 
     return app
 
@@ -331,15 +337,11 @@ async def _lifespan(receive: Receive, send: Send, database: Database | None = No
             return
 
 
-async def _answer(send: Send, status: int, body: bytes) -> None:
+async def _answer(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
     )
     await send({"type": "http.response.body", "body": body})

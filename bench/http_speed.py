@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import orjson
 from sqlalchemy.engine import make_url
 
 from api.demo.generator import DatasetSize, write_dataset
@@ -286,6 +287,13 @@ class _Bench:
             large = Query("", f"(a) fixed JSON of {size:,} bytes (Q1's size), {when}",
                           lambda n: HttpRequest(f"/?bytes={size}"), "fixed, large")  # fmt: skip
             rows.append(self.measure(server, large, ""))
+        headers = {"BENCH_FIXED_HEADERS": orjson.dumps(targets.page_headers).decode()}
+        with Server(FIXED_APP, headers, cpu=self.server_cpu) as server:
+            count = len(targets.page_headers)
+            dressed = Query("", f"(a) fixed JSON of {size:,} bytes with Q1's {count} headers, "
+                            f"{when}", lambda n: HttpRequest(f"/?bytes={size}"),
+                            "fixed, dressed")  # fmt: skip
+            rows.append(self.measure(server, dressed, ""))
         sql_env = {"BENCH_DATABASE_URL": env["COLOPHON_DATABASE_URL"]}
         with Server(SQL_APP, sql_env, cpu=self.server_cpu) as server:
             for query in baseline_queries(targets):

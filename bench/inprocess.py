@@ -38,9 +38,23 @@ def find_targets(database_url: str, selective: str, broad: str) -> Targets:
             params = {"category": top["slug"], "per_page": PAGE_SIZE}
             page = await client.get("/api/v1/publications", params=params)
             page.raise_for_status()
-            return Targets(top["slug"], SEED_SLUG, selective, broad, len(page.content))
+            return Targets(top["slug"], SEED_SLUG, selective, broad, len(page.content), _sent(page))
 
     return asyncio.run(go())
+
+
+# Added by the server, or by the fixed app itself.
+_NOT_SENT = {"date", "server", "content-type", "content-length"}
+# A live answer to a partner key carries these too (the in-process client has no limiter).
+_RATE_LIMIT = (("ratelimit-limit", "100000000"), ("ratelimit-remaining", "99999999"),
+               ("ratelimit-reset", "42"))  # fmt: skip
+
+
+def _sent(answer: httpx.Response) -> tuple[tuple[str, str], ...]:
+    """The headers Colophon's application sent with `answer`, as a hit would send them."""
+    headers = [(k, v) for k, v in answer.headers.multi_items() if k not in _NOT_SENT]
+    names = {k for k, _ in headers}
+    return (*headers, *(h for h in _RATE_LIMIT if h[0] not in names))
 
 
 def count_statements(

@@ -48,6 +48,9 @@ class Targets:
     selective: str  # a word few publications contain
     broad: str  # a word in a third of them or more
     page_bytes: int  # the size of REST's answer to Q1, for a fixed body as large
+    # The headers of REST's answer to Q1 (but those the server adds), for a fixed answer
+    # that sends as many: the ceiling of a cache hit that must carry them.
+    page_headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 WINDOW_SECONDS = 60
+# How many syncs after its last request a bucket is still read back from the store, with
+# nothing to send: a process that went quiet still learns what the others counted, so its
+# `RateLimit-Remaining` stops overstating the budget within a few syncs.
+REFRESHES = 3
 
 
 @dataclass(slots=True)
@@ -24,6 +28,7 @@ class Bucket:
     shared: int = 0
     inflight: int = 0
     pending: int = 0
+    refreshes: int = 0  # syncs left that read this bucket back even with nothing pending
 
 
 class Decision(NamedTuple):
@@ -97,6 +102,7 @@ class Counter:
         if used >= limit or (bounded and unsynced >= bucket.batch):
             return None
         bucket.pending += 1
+        bucket.refreshes = REFRESHES
         return limit - used - 1
 
     def exhausted(self, name: str, limit: int, now: float) -> Decision | None:
@@ -114,17 +120,19 @@ class Counter:
         return bucket is not None and bucket.inflight + bucket.pending >= bucket.batch
 
     def begin_sync(self, now: float) -> list[WindowCount]:
-        """Move every pending count of the current window in flight, and forget buckets
-        of past windows (their counts no longer limit anyone)."""
+        """Move every pending count of the current window in flight (a bucket used in the
+        last REFRESHES syncs goes too, with a count of 0, to read the others' counts back),
+        and forget buckets of past windows (their counts no longer limit anyone)."""
         window = window_of(now)
         batch = []
         for name, bucket in list(self.buckets.items()):
             if bucket.window != window:
                 del self.buckets[name]
-            elif bucket.pending:
+            elif bucket.pending or bucket.refreshes:
                 batch.append(WindowCount(name, window, bucket.pending))
                 bucket.inflight += bucket.pending
                 bucket.pending = 0
+                bucket.refreshes = max(0, bucket.refreshes - 1)
         return batch
 
     def end_sync(self, batch: Iterable[WindowCount], totals: dict[tuple[str, int], int]) -> None:

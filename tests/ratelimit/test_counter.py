@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from api.ratelimit.counter import Counter, WindowCount
+from api.ratelimit.counter import REFRESHES, Counter, WindowCount
 from api.ratelimit.keys import KeyCache
 from api.ratelimit.limiter import Limits, RateLimiter
 from api.ratelimit.stores import StoreUnavailable, Totals
@@ -93,6 +93,26 @@ class TestCounter:
         assert later is not None
         assert later.allowed
         assert later.reset == 30
+
+    def test_a_quiet_bucket_is_read_back_for_a_few_syncs(self) -> None:
+        counter = Counter(batch_percent=100)
+        window = int(NOW // 60)
+        counter.take("b", 100, NOW)
+        sent = counter.begin_sync(NOW)
+        counter.end_sync(sent, {("b", window): 1})
+        # Nothing pending, but another process may have counted since: ask the store.
+        for _ in range(REFRESHES - 1):
+            reads = counter.begin_sync(NOW)
+            assert reads == [WindowCount("b", window, 0)]
+            counter.end_sync(reads, {("b", window): 4})
+        assert counter.buckets["b"].shared == 4
+        decision = counter.take("b", 100, NOW)
+        assert decision is not None
+        assert decision.remaining == 100 - 4 - 1
+        counter.begin_sync(NOW)
+        for _ in range(REFRESHES):
+            counter.begin_sync(NOW)
+        assert counter.begin_sync(NOW) == []  # quiet for long enough: nothing to ask
 
     def test_a_failed_sync_keeps_the_counts(self) -> None:
         counter = Counter(batch_percent=100)

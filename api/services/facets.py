@@ -1,5 +1,6 @@
 """Facet counts over a whole result set, and its total, in one statement."""
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ SQLITE_KEYS = table(
     "publication_search_facets", column("publication_id", Integer), column("keys", String)
 )
 KEY_KINDS = {"y": "years", "s": "series", "c": "categories", "a": "authors"}
+_FACET = re.compile(r"([ysca])(\d+)")
 NAMED = {"categories": CATEGORIES, "series": SERIES, "authors": AUTHORS}
 
 
@@ -112,21 +114,31 @@ def _counted_keys(rows: Iterable[Any]) -> Facets:
             total, counts = count, Counter(text.split(",") if text else ())
         else:
             names[kind] = {key: (slug, name) for key, slug, name in orjson.loads(text)}
-    return _collected(_named_counts(total, counts, names))
+    return _collected(_named_counts(total, _per_facet(counts), names))
+
+
+def _per_facet(counts: Counter[str]) -> dict[str, Counter[str]]:
+    """Counts per facet value from counts per key; a key holds one author, or a year, a
+    series and categories together (`y2019s3c12c7`): a few thousand distinct keys at most."""
+    values = {kind: Counter[str]() for kind in KEY_KINDS.values()}
+    for key, count in counts.items():
+        for letter, value in _FACET.findall(key):
+            values[KEY_KINDS[letter]][value] += count
+    return values
 
 
 def _named_counts(
-    total: int, counts: Counter[str], names: dict[str, dict[int, tuple[str, str]]]
+    total: int, values: dict[str, Counter[str]], names: dict[str, dict[int, tuple[str, str]]]
 ) -> Iterator[tuple[str, str | None, str | None, int]]:
     """Rows as the UNION ALL gives them: (kind, slug or year, name, count). A key whose
     entry is gone (a deleted series leaves its publications) counts nothing."""
     yield "total", None, None, total
-    for key, count in counts.items():
-        kind = KEY_KINDS.get(key[:1])
-        if kind == "years":
-            yield kind, key[1:], None, count
-        elif kind is not None and (named := names[kind].get(int(key[1:]))) is not None:
-            yield kind, named[0], named[1], count
+    for kind, counted in values.items():
+        for value, count in counted.items():
+            if kind == "years":
+                yield kind, value, None, count
+            elif (named := names[kind].get(int(value))) is not None:
+                yield kind, named[0], named[1], count
 
 
 def _found_postgres(query: SearchQuery, among: Among) -> CTE:

@@ -6,8 +6,9 @@ Create Date: 2026-11-27 03:40:00.000000
 
 Counting facets over tens of thousands of matches cost a lookup per match in the narrow
 index on publications and in each link table, then a sort per facet (SQLite has no hash
-aggregation). One short row per publication (`y2019,s3,c12,a345`) is read by rowid instead,
-and the application counts the keys. PostgreSQL keeps the same facts in its index rows.
+aggregation). One short row per publication (`y2019s3c12c7,a345,a988`: the year, series
+and categories as one key, then each author) is read by rowid instead, and the
+application counts the keys. PostgreSQL keeps the same facts in its index rows.
 """
 
 from collections.abc import Sequence
@@ -21,13 +22,11 @@ depends_on: str | Sequence[str] | None = None
 
 # Kept in step with api/services/search_index.py, which writes the same keys.
 _KEYS = """
-    coalesce((SELECT group_concat(k) FROM (
-        SELECT 'y' || substr(p.published_at, 1, 4) AS k WHERE p.published_at IS NOT NULL
-        UNION ALL SELECT 's' || p.series_id WHERE p.series_id IS NOT NULL
-        UNION ALL SELECT 'c' || pc.category_id FROM publication_categories pc
-            WHERE pc.publication_id = p.id
-        UNION ALL SELECT 'a' || pa.author_id FROM publication_authors pa
-            WHERE pa.publication_id = p.id)), '')
+    coalesce('y' || substr(p.published_at, 1, 4), '') || coalesce('s' || p.series_id, '')
+    || coalesce((SELECT group_concat('c' || pc.category_id, '') FROM publication_categories pc
+                 WHERE pc.publication_id = p.id), '')
+    || coalesce((SELECT ',' || group_concat('a' || pa.author_id, ',')
+                 FROM publication_authors pa WHERE pa.publication_id = p.id), '')
 """
 
 

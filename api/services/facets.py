@@ -34,14 +34,12 @@ from api.services.search import (
     matching_ids,
     postgres_tsquery,
 )
-from models import Author, Category, PublicationAuthor, PublicationCategory, Series
+from models import Author, Category, Series
 
-P_AUTHORS = PublicationAuthor.__table__  # type: ignore[attr-defined]
-P_CATEGORIES = PublicationCategory.__table__  # type: ignore[attr-defined]
 AUTHORS = Author.__table__  # type: ignore[attr-defined]
 CATEGORIES = Category.__table__  # type: ignore[attr-defined]
 SERIES = Series.__table__  # type: ignore[attr-defined]
-# SQLite: each publication's facet keys, `y2019,s3,c12,a345` (see search_index).
+# SQLite: each publication's facet keys, `y2019s3c12,a345` (see search_index).
 SQLITE_KEYS = table(
     "publication_search_facets", column("publication_id", Integer), column("keys", String)
 )
@@ -91,8 +89,7 @@ async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Fa
 def _keys_sqlite(query: SearchQuery, among: Among) -> CompoundSelect[Any]:
     """The total and every match's keys joined in one text (a row read by rowid per match;
     no sort, which SQLite would need per facet to group), then the slugs and names of every
-    category, series and author, as JSON: one row each, read by the few hundred, not per
-    match."""
+    category, series and author as JSON, one row per kind whatever the number of matches."""
     found = matching_ids(query, "sqlite", among).subquery("found")
     keys = (
         select(literal("total"), func.count(), func.group_concat(SQLITE_KEYS.c["keys"]))

@@ -222,30 +222,19 @@ def _fts5_match(query: SearchQuery) -> ColumnElement[bool]:
 
 def _best_sqlite(query: SearchQuery, among: Among, offset: int, limit: int) -> Subquery:
     """bm25 ranks every match: FTS5 computes it from its own index, cheaply, and the date
-    for ties comes from the narrow index on publications, never from the wide rows.
-
-    The few hidden publications are left out of the best `offset + limit + (how many are
-    hidden)` matches only, not probed for every match: that window holds the page whatever
-    they are."""
+    for ties comes from the narrow index on publications, never from the wide rows."""
     rowid = SQLITE_INDEX.c.rowid
     facets = SQLITE_FACETS.subquery("facets")
     rank = (-literal_column("bm25(publication_search, 10.0, 4.0, 2.0, 1.0)", Float)).label("rank")
-    best = (
+    page = (
         select(rowid.label("publication_id"), rank, facets.c.published_at)
         .join(facets, facets.c.id == rowid)
-        .where(_fts5_match(query), *Among(included=among.included).conditions(rowid))
+        .where(_fts5_match(query), *among.conditions(rowid))
         .order_by(rank.desc(), facets.c.published_at.desc(), rowid.desc())
+        .offset(offset)
+        .limit(limit)
+        .subquery("page")
     )
-    if among.excluded is not None:
-        hidden = select(func.count()).select_from(among.excluded.subquery()).scalar_subquery()
-        ranked = best.limit(literal(offset + limit, Integer) + hidden).subquery("ranked")
-        best = (
-            select(ranked)
-            .where(ranked.c.publication_id.not_in(among.excluded))
-            .order_by(ranked.c.rank.desc(), ranked.c.published_at.desc(),
-                      ranked.c.publication_id.desc())
-        )  # fmt: skip
-    page = best.offset(offset).limit(limit).subquery("page")
     position = func.row_number().over(
         order_by=(page.c.rank.desc(), page.c.published_at.desc(), page.c.publication_id.desc())
     )

@@ -109,29 +109,6 @@ async def test_pages_walk_every_hit_once_past_the_ranked_window(
     assert set(walked[:4]) == {f"korean-note-{n}" for n in range(4)}
 
 
-async def test_hidden_best_matches_never_take_a_place_on_a_page(
-    client: httpx.AsyncClient, content: Content
-) -> None:
-    """On SQLite the hidden publications are left out of a window of the best matches, as
-    wide as the page's end plus how many are hidden: the best matches here are all hidden,
-    and every page still shows the next visible hits."""
-    for n in range(3):
-        await content.publication(f"Korean korean draft {n}", status=PublicationStatus.DRAFT)
-    await content.publication(
-        "Korean korean later", status=PublicationStatus.SCHEDULED,
-        published_at=datetime(2999, 1, 1, tzinfo=UTC),
-    )  # fmt: skip
-    for n in range(5):
-        await content.publication(f"Essay {n}", body=f"A Korean matter, part {n}.")
-    walked = []
-    for page in range(1, 4):
-        walked += await hits(client, "korean", f"per_page=2&page={page}")
-    assert sorted(walked) == [f"essay-{n}" for n in range(5)]
-    listed = await client.get("/api/v1/publications", params={"q": "korean", "per_page": 2})
-    assert listed.headers["X-Total-Count"] == "5"
-    assert len(listed.json()["data"]) == 2
-
-
 @pytest.mark.usefixtures("library")
 async def test_filters_narrow_the_search(client: httpx.AsyncClient) -> None:
     assert await hits(client, "korean", "category=trade") == ["why-the-korean-peninsula-matters"]

@@ -4,6 +4,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -118,10 +119,21 @@ def _per_facet(counts: Counter[str]) -> dict[str, Counter[str]]:
     """Counts per facet value from counts per key; a key holds one author, or a year, a
     series and categories together (`y2019s3c12c7`): a few thousand distinct keys at most."""
     values = {kind: Counter[str]() for kind in KEY_KINDS.values()}
+    authors = values["authors"]
     for key, count in counts.items():
-        for letter, value in _FACET.findall(key):
-            values[KEY_KINDS[letter]][value] += count
+        if key[:1] == "a":  # most distinct keys when the matches are few: no regex for them
+            authors[key[1:]] += count
+            continue
+        for kind, value in _facets_of(key):
+            values[kind][value] += count
     return values
+
+
+@lru_cache(maxsize=65_536)
+def _facets_of(key: str) -> tuple[tuple[str, str], ...]:
+    """(kind, value) of each facet in a key; the same keys come back in every search, and
+    parsing them again cost more than counting them."""
+    return tuple((KEY_KINDS[letter], value) for letter, value in _FACET.findall(key))
 
 
 def _named_counts(

@@ -1,41 +1,52 @@
 """Facet counts over a whole result set, and its total, in one statement."""
 
-from collections.abc import Iterable
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     CTE,
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
     String,
     Table,
     cast,
+    column,
     func,
     literal,
     null,
     select,
+    table,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services.search import (
     POSTGRES_INDEX,
-    SQLITE_FACETS,
     Among,
     SearchQuery,
     found_in,
     matching_ids,
     postgres_tsquery,
 )
-from models import Author, Category, PublicationAuthor, PublicationCategory, Series
+from models import Author, Category, Series
 
-P_AUTHORS = PublicationAuthor.__table__  # type: ignore[attr-defined]
-P_CATEGORIES = PublicationCategory.__table__  # type: ignore[attr-defined]
 AUTHORS = Author.__table__  # type: ignore[attr-defined]
 CATEGORIES = Category.__table__  # type: ignore[attr-defined]
 SERIES = Series.__table__  # type: ignore[attr-defined]
+# SQLite: each publication's facet keys, `y2019s3c12,a345` (see search_index).
+SQLITE_KEYS = table(
+    "publication_search_facets", column("publication_id", Integer), column("keys", String)
+)
+KEY_KINDS = {"y": "years", "s": "series", "c": "categories", "a": "authors"}
+_FACET = re.compile(r"([ysca])(\d+)")
+NAMED = {"categories": CATEGORIES, "series": SERIES, "authors": AUTHORS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +67,14 @@ class Facets:
 
 async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Facets:
     """The total and the counts per category, series, author and year of every publication
-    the query finds, from one UNION ALL over them. Each match costs a few lookups in narrow
-    indexes (SQLite) or none at all (PostgreSQL: the index row holds copies of its facets)."""
+    the query finds, from one statement. PostgreSQL counts from the index rows, which hold
+    copies of their facets, in one UNION ALL; SQLite sends each match's keys, counted here."""
     dialect = db.get_bind().dialect.name
     if dialect == "sqlite":
-        found = _found_sqlite(query, among)
-        categories = _linked(found, P_CATEGORIES.c.category_id)
-        authors = _linked(found, P_AUTHORS.c.author_id)
-    else:
-        found = _found_postgres(query, among)
-        categories = _listed(found, found.c.category_ids)
-        authors = _listed(found, found.c.author_ids)
+        return _counted_keys(await db.execute(_keys_sqlite(query, among)))
+    found = _found_postgres(query, among)
+    categories = _listed(found, found.c.category_ids)
+    authors = _listed(found, found.c.author_ids)
     series = select(found.c.series_id.label("id")).where(found.c.series_id.is_not(None))
     statement: CompoundSelect[Any] = union_all(
         select(literal("total"), cast(null(), String), cast(null(), String), func.count())
@@ -74,20 +82,72 @@ async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Fa
         _named("categories", categories, CATEGORIES),
         _named("authors", authors, AUTHORS),
         _named("series", series, SERIES),
-        _years(found, dialect),
+        _years(found),
     )  # fmt: skip
     return _collected(await db.execute(statement))
 
 
-def _found_sqlite(query: SearchQuery, among: Among) -> CTE:
-    """(id, published_at, series_id) of each match, from the narrow index on publications."""
-    ids = matching_ids(query, "sqlite", among).subquery("matched")
-    facets = SQLITE_FACETS.subquery("facets")
-    return (
-        select(facets.c.id, facets.c.published_at, facets.c.series_id)
-        .join(ids, ids.c.rowid == facets.c.id)
-        .cte("found")
+def _keys_sqlite(query: SearchQuery, among: Among) -> CompoundSelect[Any]:
+    """The total and every match's keys joined in one text (a row read by rowid per match;
+    no sort, which SQLite would need per facet to group), then the slugs and names of every
+    category, series and author as JSON, one row per kind whatever the number of matches."""
+    found = matching_ids(query, "sqlite", among).subquery("found")
+    keys = (
+        select(literal("total"), func.count(), func.group_concat(SQLITE_KEYS.c["keys"]))
+        .select_from(found)
+        .join(SQLITE_KEYS, SQLITE_KEYS.c.publication_id == found.c.rowid)
     )
+    names = [
+        select(literal(kind), null(),
+               func.json_group_array(func.json_array(target.c.id, target.c.slug, target.c.name)))
+        for kind, target in NAMED.items()
+    ]  # fmt: skip
+    return union_all(keys, *names)
+
+
+def _counted_keys(rows: Iterable[Any]) -> Facets:
+    total, counts, names = 0, Counter[str](), {}
+    for kind, count, text in rows:
+        if kind == "total":
+            total, counts = count, Counter(text.split(",") if text else ())
+        else:
+            names[kind] = {key: (slug, name) for key, slug, name in orjson.loads(text)}
+    return _collected(_named_counts(total, _per_facet(counts), names))
+
+
+def _per_facet(counts: Counter[str]) -> dict[str, Counter[str]]:
+    """Counts per facet value from counts per key; a key holds one author, or a year, a
+    series and categories together (`y2019s3c12c7`): a few thousand distinct keys at most."""
+    values = {kind: Counter[str]() for kind in KEY_KINDS.values()}
+    authors = values["authors"]
+    for key, count in counts.items():
+        if key[:1] == "a":  # most distinct keys when the matches are few: no regex for them
+            authors[key[1:]] += count
+            continue
+        for kind, value in _facets_of(key):
+            values[kind][value] += count
+    return values
+
+
+@lru_cache(maxsize=65_536)
+def _facets_of(key: str) -> tuple[tuple[str, str], ...]:
+    """(kind, value) of each facet in a key; the same keys come back in every search, and
+    parsing them again cost more than counting them."""
+    return tuple((KEY_KINDS[letter], value) for letter, value in _FACET.findall(key))
+
+
+def _named_counts(
+    total: int, values: dict[str, Counter[str]], names: dict[str, dict[int, tuple[str, str]]]
+) -> Iterator[tuple[str, str | None, str | None, int]]:
+    """Rows as the UNION ALL gives them: (kind, slug or year, name, count). A key whose
+    entry is gone (a deleted series leaves its publications) counts nothing."""
+    yield "total", None, None, total
+    for kind, counted in values.items():
+        for value, count in counted.items():
+            if kind == "years":
+                yield kind, value, None, count
+            elif (named := names[kind].get(int(value))) is not None:
+                yield kind, named[0], named[1], count
 
 
 def _found_postgres(query: SearchQuery, among: Among) -> CTE:
@@ -100,16 +160,6 @@ def _found_postgres(query: SearchQuery, among: Among) -> CTE:
                *among.conditions(index.publication_id))
         .cte("found")
     )  # fmt: skip
-
-
-def _linked(found: CTE, link: ColumnElement[int]) -> Select[Any]:
-    """The ids a link table pairs with each match (SQLite): one index lookup per match. The
-    outer join keeps SQLite from scanning the whole link table instead (to skip a sort); a
-    match without links gives a null id, which no name joins."""
-    links = link.table
-    return select(link.label("id")).join_from(
-        found, links, links.c.publication_id == found.c.id, isouter=True
-    )
 
 
 def _listed(found: CTE, ids: ColumnElement[Any]) -> Select[Any]:
@@ -146,15 +196,11 @@ def _collected(rows: Iterable[Any]) -> Facets:
     return facets
 
 
-def _years(found: CTE, dialect: str) -> Select[Any]:
-    """Counts per year. Times are UTC on both databases (naive UTC text on SQLite, a UTC
-    session on PostgreSQL); each match is grouped by a cheap key, formatted once per year."""
-    if dialect == "sqlite":
-        year: ColumnElement[Any] = func.substr(found.c.published_at, 1, 4)  # ISO text
-        key = year
-    else:
-        key = func.date_trunc("year", found.c.published_at)
-        year = func.to_char(key, "YYYY")
+def _years(found: CTE) -> Select[Any]:
+    """Counts per year (PostgreSQL, in a UTC session): each match is grouped by a cheap key,
+    formatted once per year."""
+    key = func.date_trunc("year", found.c.published_at)
+    year = func.to_char(key, "YYYY")
     return (
         select(literal("years"), year, cast(null(), String), func.count())
         .select_from(found)

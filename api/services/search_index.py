@@ -10,7 +10,8 @@ On PostgreSQL each entry also holds its `head` (the title, subtitle, excerpt and
 of the document, small enough to stay in the row) and copies of what facets count (date,
 series, category and author ids), so that ranking candidates and counting facets over
 thousands of matches never reads the large documents or joins four tables per match.
-SQLite reads the same from a narrow index on `publications` and the link tables.
+SQLite keeps the same facts as one short row of keys per publication
+(`publication_search_facets`: `y2019s3c12,a345`), which `facets` counts in Python.
 """
 
 import io
@@ -47,6 +48,23 @@ _SUMMARY = "coalesce(p.subtitle, '') || ' ' || coalesce(p.excerpt, '')"
 _SQLITE_DELETE = text("DELETE FROM publication_search WHERE rowid IN :ids").bindparams(
     bindparam("ids", expanding=True)
 )
+# A facet is a letter and a value: y (year, from the stored UTC text), s (series),
+# c (category), a (author). The year, series and categories make one key, since few
+# publications differ in all three (fewer keys to count); each author is a key of its own:
+# `y2019s3c12c7,a345,a988`. `facet_keys` writes the same from a document's FacetKeys.
+_SQLITE_KEYS = """
+    coalesce('y' || substr(p.published_at, 1, 4), '') || coalesce('s' || p.series_id, '')
+    || coalesce((SELECT group_concat('c' || pc.category_id, '') FROM publication_categories pc
+                 WHERE pc.publication_id = p.id), '')
+    || coalesce((SELECT ',' || group_concat('a' || pa.author_id, ',')
+                 FROM publication_authors pa WHERE pa.publication_id = p.id), '')
+"""
+_SQLITE_UPSERT_KEYS = text(
+    f"""
+    INSERT OR REPLACE INTO publication_search_facets (publication_id, keys)
+    SELECT p.id, {_SQLITE_KEYS} FROM publications p WHERE p.id IN :ids
+    """  # noqa: S608 -- fixed SQL fragments, no user input
+).bindparams(bindparam("ids", expanding=True))
 _SQLITE_INSERT = text(
     f"""
     INSERT INTO publication_search (rowid, title, summary, names, body)
@@ -110,6 +128,9 @@ _POSTGRES_VECTORS = f"""
 """  # noqa: S608 -- fixed SQL fragments, no user input
 _SQLITE_INSERT_VALUES = (
     "INSERT INTO publication_search (rowid, title, summary, names, body) VALUES (?, ?, ?, ?, ?)"
+)
+_SQLITE_KEYS_VALUES = (
+    "INSERT OR REPLACE INTO publication_search_facets (publication_id, keys) VALUES (?, ?)"
 )
 
 
@@ -202,6 +223,7 @@ async def reindex_publications(
     if _dialect(db) == "sqlite":
         await db.execute(_SQLITE_DELETE, {"ids": ids})
         await db.execute(_SQLITE_INSERT, {"ids": ids})
+        await db.execute(_SQLITE_UPSERT_KEYS, {"ids": ids})
     else:
         await db.execute(_POSTGRES_UPSERT, {"ids": ids})
 
@@ -209,9 +231,11 @@ async def reindex_publications(
 async def reindex_facets(db: AsyncSession, publication_ids: Sequence[int]) -> None:
     """Bring the index's copy of these publications' facets (date, series, categories,
     authors) up to date, for changes that leave their text alone: publishing, scheduling,
-    unpublishing. SQLite reads facets from the tables themselves: nothing to do there."""
-    if publication_ids and _dialect(db) == "postgresql":
-        await db.execute(_POSTGRES_FACETS, {"ids": list(publication_ids)})
+    unpublishing."""
+    if not publication_ids:
+        return
+    statement = _SQLITE_UPSERT_KEYS if _dialect(db) == "sqlite" else _POSTGRES_FACETS
+    await db.execute(statement, {"ids": list(publication_ids)})
 
 
 async def write_documents_sqlite(
@@ -229,6 +253,23 @@ async def write_documents_sqlite(
         _SQLITE_INSERT_VALUES,
         [(d.publication_id, d.title, d.summary, d.names, d.body) for d in documents],
     )
+    await driver.executemany(
+        _SQLITE_KEYS_VALUES, [(d.publication_id, facet_keys(d.facets)) for d in documents]
+    )
+
+
+def facet_keys(facets: FacetKeys) -> str:
+    """A publication's facet keys as SQLite keeps them (see `_SQLITE_KEYS`): the year of its
+    UTC date, as the text the database stores begins."""
+    first = ""
+    if facets.published_at is not None:
+        moment = facets.published_at
+        year = moment.astimezone(UTC).year if moment.tzinfo is not None else moment.year
+        first = f"y{year:04d}"
+    if facets.series_id is not None:
+        first += f"s{facets.series_id}"
+    first += "".join(f"c{i}" for i in facets.category_ids)
+    return ",".join([first, *(f"a{i}" for i in facets.author_ids)])
 
 
 @dataclass(frozen=True, slots=True)

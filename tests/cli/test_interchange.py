@@ -54,10 +54,17 @@ async def _index_then_rebuilt_index(url: str) -> tuple[list[Any], list[Any]]:
 
 
 async def _index_rows(conn: AsyncConnection) -> list[Any]:
+    if conn.dialect.name == "sqlite":
+        # Each entry with its facet keys (in any order): the importer writes them itself.
+        rows = await conn.execute(
+            text(
+                "SELECT s.rowid, title, summary, names, body, k.keys FROM publication_search s "
+                "JOIN publication_search_facets k ON k.publication_id = s.rowid ORDER BY s.rowid"
+            )
+        )
+        return [(*row[:-1], sorted(row[-1].split(","))) for row in rows]
     query = (
-        "SELECT rowid, title, summary, names, body FROM publication_search ORDER BY rowid"
-        if conn.dialect.name == "sqlite"
-        else "SELECT publication_id, document::text, head::text, published_at, series_id, "
+        "SELECT publication_id, document::text, head::text, published_at, series_id, "
         "category_ids, author_ids FROM publication_search ORDER BY 1"
     )
     return [tuple(row) for row in await conn.execute(text(query))]

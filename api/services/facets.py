@@ -28,6 +28,7 @@ from api.services.search import (
     found_in,
     matching_ids,
     postgres_tsquery,
+    shaped,
 )
 from models import Author, Category, PublicationAuthor, PublicationCategory, Series
 
@@ -59,6 +60,14 @@ async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Fa
     the query finds, from one UNION ALL over them. Each match costs a few lookups in narrow
     indexes (SQLite) or none at all (PostgreSQL: the index row holds copies of its facets)."""
     dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = shaped(_statement, query, among, dialect)
+    else:
+        statement = _statement(query, among, dialect)
+    return _collected(await db.execute(statement))
+
+
+def _statement(query: SearchQuery, among: Among, dialect: str) -> CompoundSelect[Any]:
     if dialect == "sqlite":
         found = _found_sqlite(query, among)
         categories = _linked(found, P_CATEGORIES.c.category_id)
@@ -68,7 +77,7 @@ async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Fa
         categories = _listed(found, found.c.category_ids)
         authors = _listed(found, found.c.author_ids)
     series = select(found.c.series_id.label("id")).where(found.c.series_id.is_not(None))
-    statement: CompoundSelect[Any] = union_all(
+    return union_all(
         select(literal("total"), cast(null(), String), cast(null(), String), func.count())
         .select_from(found),
         _named("categories", categories, CATEGORIES),
@@ -76,7 +85,6 @@ async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Fa
         _named("series", series, SERIES),
         _years(found, dialect),
     )  # fmt: skip
-    return _collected(await db.execute(statement))
 
 
 def _found_sqlite(query: SearchQuery, among: Among) -> CTE:

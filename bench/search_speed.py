@@ -120,11 +120,13 @@ def prepare_sqlite(cache: Path, dataset: Path, publications: int) -> str:
     return url
 
 
-def prepare_postgres(server: str, dataset: Path, publications: int) -> str:
-    name = f"colophon_search_{publications}"
+def prepare_postgres(
+    server: str, dataset: Path, publications: int, database: str | None = None
+) -> str:
+    name = database or f"colophon_search_{publications}"
     admin = make_url(server).set(drivername="postgresql").render_as_string(False)
     url = make_url(server).set(database=name).render_as_string(False)
-    # The name is built here from a number, never from input.
+    # The name is built from a number, or is the operator's own argument.
     exists = _psql(admin, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608 -- a number  # noqa: S608
     if exists and _loaded(url, publications):
         return url
@@ -375,6 +377,11 @@ def main() -> None:
         ),
         help="a PostgreSQL server URL (any database on it) where the benchmark keeps its own",
     )
+    parser.add_argument(
+        "--postgres-database",
+        help="the database to measure (default colophon_search_<n>), e.g. a copy made with "
+        "CREATE DATABASE … TEMPLATE to try a migration on; loaded the same way if it is not",
+    )
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--cache", type=Path, default=Path(".colophon/bench/search"))
     parser.add_argument("--json", type=Path, help="also write every sample here")
@@ -389,7 +396,9 @@ def main() -> None:
     if args.database in ("sqlite", "both"):
         urls["SQLite"] = prepare_sqlite(args.cache, dataset, args.publications)
     if args.database in ("postgresql", "both"):
-        urls["PostgreSQL"] = prepare_postgres(args.postgres, dataset, args.publications)
+        urls["PostgreSQL"] = prepare_postgres(
+            args.postgres, dataset, args.publications, args.postgres_database
+        )
 
     samples: list[Sample] = []
     for backend, url in urls.items():

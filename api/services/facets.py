@@ -34,6 +34,7 @@ from api.services.search import (
     found_in,
     matching_ids,
     postgres_tsquery,
+    shaped,
 )
 from models import Author, Category, Series
 
@@ -70,13 +71,21 @@ async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Fa
     the query finds, from one statement. PostgreSQL counts from the index rows, which hold
     copies of their facets, in one UNION ALL; SQLite sends each match's keys, counted here."""
     dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = shaped(_statement, query, among, dialect)
+    else:
+        statement = _statement(query, among, dialect)
+    return _collected(await db.execute(statement))
+
+
+def _statement(query: SearchQuery, among: Among, dialect: str) -> CompoundSelect[Any]:
     if dialect == "sqlite":
         return _counted_keys(await db.execute(_keys_sqlite(query, among)))
     found = _found_postgres(query, among)
     categories = _listed(found, found.c.category_ids)
     authors = _listed(found, found.c.author_ids)
     series = select(found.c.series_id.label("id")).where(found.c.series_id.is_not(None))
-    statement: CompoundSelect[Any] = union_all(
+    return union_all(
         select(literal("total"), cast(null(), String), cast(null(), String), func.count())
         .select_from(found),
         _named("categories", categories, CATEGORIES),
@@ -84,7 +93,6 @@ async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Fa
         _named("series", series, SERIES),
         _years(found),
     )  # fmt: skip
-    return _collected(await db.execute(statement))
 
 
 def _keys_sqlite(query: SearchQuery, among: Among) -> CompoundSelect[Any]:

@@ -4,8 +4,9 @@ own full-text functions so stemming and phrases mark what they matched."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services.search import (
@@ -15,6 +16,7 @@ from api.services.search import (
     fts5_expression,
     marked_html,
     postgres_tsquery,
+    shaped,
 )
 from models import Publication
 
@@ -47,23 +49,7 @@ async def highlight(
              "match": fts5_expression(query), "ids": "[" + ",".join(map(str, ids)) + "]"},
         )  # fmt: skip
     else:
-        tsquery = postgres_tsquery(query)
-        options = (
-            f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={PASSAGE_WORDS}, "
-            "MinWords=12, MaxFragments=1, FragmentDelimiter=…, HighlightAll=false"
-        )
-        rows = await db.execute(
-            select(
-                P.id,
-                func.ts_headline(
-                    "english",
-                    P.title,
-                    tsquery,
-                    f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true",
-                ),
-                func.ts_headline("english", P.body_text, tsquery, options),
-            ).where(P.id.in_(list(ids)))
-        )
+        rows = await db.execute(shaped(_postgres, query, None, ids=list(ids)))
     result = {}
     for publication_id, title, passage in rows:
         marked = marked_html(passage)
@@ -72,3 +58,22 @@ async def highlight(
             passage=marked if marked and "<mark>" in marked else None,
         )
     return result
+
+
+def _postgres(shape: SearchQuery, _among: None) -> Select[Any]:
+    """The title marked whole, and the best passage of the body (the ids: `ids`)."""
+    tsquery = postgres_tsquery(shape)
+    options = (
+        f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={PASSAGE_WORDS}, "
+        "MinWords=12, MaxFragments=1, FragmentDelimiter=…, HighlightAll=false"
+    )
+    return select(
+        P.id,
+        func.ts_headline(
+            "english",
+            P.title,
+            tsquery,
+            f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true",
+        ),
+        func.ts_headline("english", P.body_text, tsquery, options),
+    ).where(P.id.in_(bindparam("ids", expanding=True)))

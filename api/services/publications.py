@@ -229,8 +229,18 @@ def search_among(filters: PublicationFilter) -> Among:
     narrowed = filter_conditions(filters)
     if filters.scope is not None:
         return Among(included=select(P.id).where(visible_in(filters.scope), *narrowed))
+    if not narrowed:
+        return PUBLIC_SEARCH
     hidden = select(P.id).where(publicly_hidden())
-    return Among(excluded=hidden, included=select(P.id).where(*narrowed) if narrowed else None)
+    return Among(excluded=hidden, included=select(P.id).where(*narrowed))
+
+
+# The usual search, the public's without filters: built once, its moment taken at each
+# execution, so that the statements over it can be built once per query shape too.
+PUBLIC_SEARCH = Among(
+    excluded=select(P.id).where(publicly_hidden(bindparam("search_now", callable_=utcnow))),
+    fixed=True,
+)
 
 
 async def _search_page(

@@ -9,15 +9,21 @@ are never syntax: at worst a query finds nothing.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ARRAY,
+    ClauseElement,
     ColumnElement,
     Float,
     Integer,
     Select,
+    String,
+    bindparam,
     case,
     column,
     func,
@@ -144,14 +150,19 @@ def fts5_expression(query: SearchQuery) -> str:
 
 def postgres_tsquery(query: SearchQuery) -> ColumnElement[str]:
     """The query as a `tsquery` built by SQL functions from bound words (english stemming);
-    `tsquery_and`, `tsquery_or` and `tsquery_not` are the functions behind `&&`, `||`, `!!`."""
+    `tsquery_and`, `tsquery_or` and `tsquery_not` are the functions behind `&&`, `||`, `!!`.
+    Each term is one parameter, named by its place (`postgres_values`), so a statement
+    built for a query's shape serves every query of that shape."""
+    values = iter(postgres_values(query).items())
 
     def term(t: Term) -> ColumnElement[str]:
-        if t.prefix:  # a word of letters and digits only, so the quoting below is sound
-            return func.to_tsquery("english", literal(f"'{t.words[0]}':*"))
+        name, value = next(values)
+        words = bindparam(name, value, type_=String())
+        if t.prefix:  # a word of letters and digits only, so the quoting is sound
+            return func.to_tsquery("english", words)
         if len(t.words) > 1:
-            return func.phraseto_tsquery("english", literal(" ".join(t.words)))
-        return func.plainto_tsquery("english", literal(t.words[0]))
+            return func.phraseto_tsquery("english", words)
+        return func.plainto_tsquery("english", words)
 
     def group(g: tuple[Term, ...]) -> ColumnElement[str]:
         combined = term(g[0])
@@ -167,6 +178,33 @@ def postgres_tsquery(query: SearchQuery) -> ColumnElement[str]:
     return tsquery
 
 
+def postgres_values(query: SearchQuery) -> dict[str, str]:
+    """The parameters of `postgres_tsquery`: each term's text, in the query's order."""
+    terms = [*(t for g in query.groups for t in g), *query.excluded]
+    return {
+        f"term_{n}": f"'{t.words[0]}':*" if t.prefix else " ".join(t.words)
+        for n, t in enumerate(terms)
+    }
+
+
+def postgres_shape(query: SearchQuery) -> SearchQuery:
+    """The query without its words: what a PostgreSQL statement's form depends on. Statements
+    are built once per shape and given `postgres_values` (building one costs more than
+    running a selective search)."""
+
+    def blank(t: Term) -> Term:
+        return Term(("",) * min(len(t.words), 2), t.prefix)
+
+    return SearchQuery(
+        tuple(tuple(blank(t) for t in g) for g in query.groups),
+        tuple(blank(t) for t in query.excluded),
+    )
+
+
+# How many statements built for a shape are kept (PostgreSQL).
+SHAPES_KEPT = 256
+
+
 @dataclass(frozen=True, slots=True)
 class Among:
     """The publications a search may find, as selects of publication ids: all but
@@ -175,6 +213,8 @@ class Among:
 
     excluded: Select[int] | None = None
     included: Select[int] | None = None
+    # Built once and reused (its values are parameters): statements over it can be too.
+    fixed: bool = False
 
     def conditions(self, publication_id: ColumnElement[int]) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
@@ -203,7 +243,43 @@ def found_in(vector: ColumnElement[str], tsquery: ColumnElement[str]) -> ColumnE
 
 def count_matches(query: SearchQuery, dialect: str, among: Among) -> Select[int]:
     """How many publications the query finds: read from the index alone."""
+    if dialect == "postgresql":
+        return shaped(_count_postgres, query, among)
     return select(func.count()).select_from(matching_ids(query, dialect, among).subquery())
+
+
+def _count_postgres(shape: SearchQuery, among: Among | None) -> Select[int]:
+    ids = matching_ids(shape, "postgresql", among or Among())
+    return select(func.count()).select_from(ids.subquery())
+
+
+Built = TypeVar("Built", bound=ClauseElement)
+
+
+def shaped(
+    build: Callable[..., Built],
+    query: SearchQuery,
+    among: Among | None,
+    *args: Any,
+    **values: Any,
+) -> Built:
+    """PostgreSQL: `build(shape, among, *args)` for the query's shape, with the query's
+    words (and `values`) as its parameters. Built once per shape and kept, unless `among`
+    is one built for this request (filters, an editor's scope): those are built each time."""
+    shape = postgres_shape(query)
+    if among is None or among.fixed:
+        built = _kept(build, shape, among, *args)
+    else:
+        built = build(shape, among, *args)
+    given: Built = built.params({**postgres_values(query), **values})  # a copy
+    return given
+
+
+@lru_cache(maxsize=SHAPES_KEPT)
+def _kept(
+    build: Callable[..., Built], shape: SearchQuery, among: Among | None, *args: Any
+) -> Built:
+    return build(shape, among, *args)
 
 
 def best_matches(
@@ -247,22 +323,29 @@ def _best_postgres(query: SearchQuery, among: Among, offset: int, limit: int) ->
     excerpt or names hold the query (ranked on that small head, kept in the row), then the
     others, newest first. The first RANKED_WINDOW of them are then ordered by their whole
     document's rank; the rest keep the cheap order. The order never depends on the page."""
-    tsquery = postgres_tsquery(query)
-    candidates = _candidates(query, tsquery, among, max(RANKED_WINDOW, offset + limit))
-    c = candidates.c
-    ranked = case((c.n <= RANKED_WINDOW, func.ts_rank_cd(c.document, tsquery)))
-    order = (c.tier.desc(), ranked.desc().nulls_last(), c.n)
-    page = (
-        select(c.publication_id, func.row_number().over(order_by=order).label("position"))
-        .order_by(*order)
-        .offset(offset)
-        .limit(limit)
-    )
+    wanted = max(RANKED_WINDOW, offset + limit)
+    page = shaped(_best_postgres_shape, query, among, RANKED_WINDOW,
+                  best_offset=offset, best_limit=limit, best_wanted=wanted)  # fmt: skip
     return page.subquery("best")
 
 
+def _best_postgres_shape(shape: SearchQuery, among: Among, window: int) -> Select[Any]:
+    tsquery = postgres_tsquery(shape)
+    wanted = bindparam("best_wanted", type_=Integer)
+    candidates = _candidates(shape, tsquery, among, wanted)
+    c = candidates.c
+    ranked = case((c.n <= window, func.ts_rank_cd(c.document, tsquery)))
+    order = (c.tier.desc(), ranked.desc().nulls_last(), c.n)
+    return (
+        select(c.publication_id, func.row_number().over(order_by=order).label("position"))
+        .order_by(*order)
+        .offset(bindparam("best_offset", type_=Integer))
+        .limit(bindparam("best_limit", type_=Integer))
+    )
+
+
 def _candidates(
-    query: SearchQuery, tsquery: ColumnElement[str], among: Among, wanted: int
+    query: SearchQuery, tsquery: ColumnElement[str], among: Among, wanted: ColumnElement[int]
 ) -> Subquery:
     """The first `wanted` matches in the cheap order, numbered (n) in that order: tier 1
     (the head holds the query) by the head's rank, then tier 0, newest first."""

@@ -21,7 +21,7 @@ def publicly_visible(now: datetime | BindParameter[datetime] | None = None) -> C
     )
 
 
-def publicly_hidden(now: datetime | None = None) -> ColumnElement[bool]:
+def publicly_hidden(now: datetime | BindParameter[datetime] | None = None) -> ColumnElement[bool]:
     """SQL: what `publicly_visible` leaves out, for queries that exclude the few hidden
     publications rather than join the many visible ones (search over many matches).
 

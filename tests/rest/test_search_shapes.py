@@ -1,0 +1,70 @@
+"""`/api/v1/search` and `?q=`: statements kept per query shape answer each query with its
+own words and the moment it is asked; phrases count the same wherever they are found."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from models import PublicationStatus
+from tests.content import Content
+
+
+async def found(client: httpx.AsyncClient, query: str) -> tuple[list[str], int, int]:
+    """The hits' slugs, the search's total, and the list's total."""
+    search = await client.get("/api/v1/search", params={"q": query, "per_page": 50})
+    listed = await client.get("/api/v1/publications", params={"q": query})
+    assert search.status_code == listed.status_code == 200, search.text
+    body = search.json()
+    return (
+        [hit["slug"] for hit in body["data"]],
+        body["meta"]["total"],
+        listed.json()["meta"]["total"],
+    )
+
+
+async def test_queries_of_one_shape_find_their_own_words(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    await content.publication("Tumen river trade", body="Ports on the Tumen.")
+    await content.publication("Rason ports", body="A special zone near the river.")
+    assert await found(client, "tumen ") == (["tumen-river-trade"], 1, 1)
+    assert await found(client, "rason ") == (["rason-ports"], 1, 1)
+    assert (await found(client, "river "))[1:] == (2, 2)
+    assert await found(client, "ras") == (["rason-ports"], 1, 1)
+    assert await found(client, "tum") == (["tumen-river-trade"], 1, 1)
+
+
+async def test_a_scheduled_publication_is_found_once_its_moment_comes(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    """The public search's statements are built once: the moment is taken each time."""
+    moment = datetime.now(UTC) + timedelta(seconds=1.5)
+    await content.publication(
+        "Hamhung harbour", status=PublicationStatus.SCHEDULED, published_at=moment
+    )
+    assert await found(client, "hamhung ") == ([], 0, 0)
+    await asyncio.sleep((moment - datetime.now(UTC)).total_seconds() + 0.1)
+    assert await found(client, "hamhung ") == (["hamhung-harbour"], 1, 1)
+
+
+async def test_phrases_count_the_same_in_heads_and_bodies(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    """A phrase in a title, a body or a name counts; its words apart or reversed do not,
+    and an exclusion still applies (the search, its facets and the list agree)."""
+    author = await content.author("Korean Peninsula Fellow")
+    await content.publication("Korean peninsula talks", body="Nothing more.")
+    await content.publication("Letters", body="Notes on the Korean peninsula today.")
+    await content.publication("Notes", body="Words.", authors=[author])
+    await content.publication("Peninsula, the Korean view", body="Korean ports; a peninsula.")
+    everywhere = ["korean-peninsula-talks", "letters", "notes"]
+    hits, total, listed = await found(client, '"korean peninsula"')
+    assert (sorted(hits), total, listed) == (everywhere, 3, 3)
+    hits, total, listed = await found(client, '"korean peninsula" -talks')
+    assert (sorted(hits), total, listed) == (["letters", "notes"], 2, 2)
+    assert (await found(client, '"peninsula korean"'))[1:] == (0, 0)
+    response = await client.get("/api/v1/search", params={"q": '"korean peninsula"'})
+    assert response.json()["meta"]["facets"]["authors"] == [
+        {"slug": "korean-peninsula-fellow", "name": "Korean Peninsula Fellow", "count": 1}
+    ]

@@ -71,16 +71,13 @@ async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Fa
     the query finds, from one statement. PostgreSQL counts from the index rows, which hold
     copies of their facets, in one UNION ALL; SQLite sends each match's keys, counted here."""
     dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = shaped(_statement, query, among, dialect)
-    else:
-        statement = _statement(query, among, dialect)
-    return _collected(await db.execute(statement))
-
-
-def _statement(query: SearchQuery, among: Among, dialect: str) -> CompoundSelect[Any]:
     if dialect == "sqlite":
         return _counted_keys(await db.execute(_keys_sqlite(query, among)))
+    return _collected(await db.execute(shaped(_statement, query, among)))
+
+
+def _statement(query: SearchQuery, among: Among) -> CompoundSelect[Any]:
+    """PostgreSQL's five counts over the matches' index rows."""
     found = _found_postgres(query, among)
     categories = _listed(found, found.c.category_ids)
     authors = _listed(found, found.c.author_ids)

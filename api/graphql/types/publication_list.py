@@ -145,9 +145,9 @@ async def find(
     order_by: PublicationOrder | None,
 ) -> PublicationConnection:
     """A page of publications, through the services REST uses: by keys in a date or title
-    order, by offset in order of relevance. A first page is one statement, with the total and
-    the relations the document asks (as REST's page is), unless the document asks more of
-    them than that statement brings."""
+    order, by offset in order of relevance. A first page is one statement, as REST's is: the
+    page, its total, and each relation the document asks no more of than that statement
+    brings as JSON; any other relation comes through its loader."""
     order = _ORDERS[order_by] if order_by is not None else service.default_order(filters)
     selections = asked_of_nodes(info)
     known = carried(selections)

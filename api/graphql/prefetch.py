@@ -4,6 +4,10 @@ A relation field left to its DataLoader is resolved asynchronously once per publ
 graphql-core then gathers a task per publication and field, which costs more than the
 statement that loads them all. Loaded ahead (still one statement per relation, through the
 same loaders), each field finds its rows already there and answers synchronously.
+
+Better still, a page's own statement can bring its relations as JSON built by the database
+(`relation_columns`, as REST's pages do): a relation the document asks no more of than that
+JSON holds is answered from it (`carried`), without a statement of its own.
 """
 
 from asyncio import Future
@@ -13,8 +17,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from api.db import AnyRow
 from api.graphql.context import Info
 from api.graphql.loaders import Loaders
+from api.graphql.types.directory import Author, Category, Series, Tag
+from api.services.relations import ParsedRelations, parsed_relations
 
 if TYPE_CHECKING:
     from api.graphql.types.publication import Publication
@@ -31,6 +38,48 @@ _BY_PUBLICATION: dict[str, Callable[[Loaders], Any]] = {
     "tags": lambda loaders: loaders.tags_by_publication_id,
     "footnotes": lambda loaders: loaders.footnotes_by_publication_id,
 }
+
+
+# What the page's statement brings of each relation, as GraphQL names the fields, and how
+# the relation is answered from it.
+_ENTRY = frozenset({"__typename", "id", "databaseId", "slug", "name"})
+_CARRIED: dict[str, tuple[frozenset[str], Callable[[ParsedRelations], Any]]] = {
+    "authors": (
+        _ENTRY | {"jobTitle"},
+        lambda found: [Author.from_json(item) for item in found.authors],
+    ),
+    "categories": (_ENTRY, lambda found: [Category.from_json(item) for item in found.categories]),
+    "tags": (_ENTRY, lambda found: [Tag.from_json(item) for item in found.tags]),
+    "series": (
+        _ENTRY,
+        lambda found: None if found.series is None else Series.from_json(found.series),
+    ),
+}
+
+
+def carried(selections: Iterable[Selection]) -> frozenset[str]:
+    """The relations asked of a page's nodes that the page's own statement can answer: those
+    asked for no field beyond what it brings. A citation reads the authors and series through
+    their loaders, which then load them anyway."""
+    asked: dict[str, set[str]] = {}
+    for field in _fields(selections):
+        names = asked.setdefault(field.name, set())
+        names.update(inner.name for inner in _fields(field.selections))
+    if "citation" in asked:
+        asked.pop("authors", None)
+        asked.pop("series", None)
+    return frozenset(
+        name for name, fields in asked.items() if name in _CARRIED and fields <= _CARRIED[name][0]
+    )
+
+
+def known_relations(row: AnyRow, names: frozenset[str]) -> dict[str, Any] | None:
+    """The relations `names` of a row that carries them as JSON (`carried`), as GraphQL
+    values; None when the row carries none."""
+    if not names or "authors_json" not in row._fields:
+        return None
+    found = parsed_relations(row)
+    return {name: _CARRIED[name][1](found) for name in names}
 
 
 def now_or_later(pending: Awaitable[T], convert: Callable[[T], R]) -> R | Awaitable[R]:
@@ -67,19 +116,27 @@ def asked_of_nodes(info: Info) -> list[Selection]:
 async def prefetch(
     info: Info, publications: Sequence["Publication"], selections: Iterable[Selection]
 ) -> None:
-    """Load, in one statement each, the relations `selections` ask of these publications."""
+    """Load, in one statement each, the relations `selections` ask of these publications
+    that they do not know already."""
     if not publications:
         return
     names = {field.name for field in _fields(selections)}
     if "citation" in names:
         names |= {"authors", "series"}
     loaders = info.context.loaders
-    ids = [publication.id for publication in publications]
     for name, loader in _BY_PUBLICATION.items():
         if name in names:
-            await _load(loader(loaders), ids)
+            ids = [p.id for p in publications if not (p.known and name in p.known)]
+            if ids:
+                await _load(loader(loaders), ids)
     if "series" in names:
-        series_ids = list({p.series_id for p in publications if p.series_id is not None})
+        series_ids = list(
+            {
+                p.series_id
+                for p in publications
+                if p.series_id is not None and not (p.known and "series" in p.known)
+            }
+        )
         if series_ids:
             await _load(loaders.series_by_id, series_ids)
 

@@ -77,11 +77,21 @@ class TestRelations:
             "{ publications(orderBy: TITLE_ASC) { edges { node { slug ...Relations } } } }",
             """{ publications(orderBy: TITLE_ASC) { ...Page } }
             fragment Page on PublicationConnection { nodes { slug ... on Publication {
-              authors { slug } categories { slug } } series { slug } } }""",
+              authors { slug BYLINE } categories { slug TERM } } series { slug TERM } } }""",
             """{ publications(orderBy: TITLE_ASC) {
               bare: nodes { slug } nodes { slug ...Relations } } }""",
         ],
         ids=["nodes", "edges", "fragments", "aliases"],
+    )
+    @pytest.mark.parametrize(
+        ("byline", "term", "statements"),
+        [
+            # What the page's own statement brings as JSON: nothing more to load.
+            ("name jobTitle", "name", 1),
+            # More than that: the page (with its total), and a statement per relation.
+            ("bio", "description", 4),
+        ],
+        ids=["carried", "loaded"],
     )
     async def test_relations_of_a_page_are_loaded_once_however_the_document_asks(
         self,
@@ -89,9 +99,13 @@ class TestRelations:
         content: Content,
         count_statements: CountStatements,
         document: str,
+        byline: str,
+        term: str,
+        statements: int,
     ) -> None:
-        """The relations a page's nodes ask for are loaded for the whole page before it is
-        answered, wherever the document names them: one statement each, whatever the page."""
+        """The relations a page's nodes ask for come with the page, or are loaded for the
+        whole page before it is answered, wherever the document names them: one statement
+        each, whatever the page."""
         juni, han = await content.author("Juni Kim"), await content.author("Han Park")
         korea = await content.category("Inter-Korean")
         peninsula = await content.series("The Peninsula")
@@ -99,7 +113,8 @@ class TestRelations:
         await content.publication("Both", authors=[juni, han], categories=[korea], series=peninsula)
         if "...Relations" in document:
             document += """ fragment Relations on Publication {
-              authors { slug } categories { slug } series { slug } }"""
+              authors { slug BYLINE } categories { slug TERM } series { slug TERM } }"""
+        document = document.replace("BYLINE", byline).replace("TERM", term)
         with count_statements() as counter:
             page = (await data_of(client, document))["publications"]
         nodes = page["nodes"] if "nodes" in page else [edge["node"] for edge in page["edges"]]
@@ -108,15 +123,77 @@ class TestRelations:
                 node["slug"],
                 [author["slug"] for author in node["authors"]],
                 [category["slug"] for category in node["categories"]],
-                node["series"],
+                node["series"] and node["series"]["slug"],
             )
             for node in nodes
         ] == [
             ("alone", ["han-park"], [], None),
-            ("both", ["juni-kim", "han-park"], ["inter-korean"], {"slug": "the-peninsula"}),
+            ("both", ["juni-kim", "han-park"], ["inter-korean"], "the-peninsula"),
         ]
-        # The page, its total, and one statement for each of the three relations.
-        assert len(counter.statements) == 5
+        assert len(counter.statements) == statements
+
+    async def test_a_category_page_is_one_statement_and_answers_as_the_loaders_do(
+        self, client: httpx.AsyncClient, content: Content, count_statements: CountStatements
+    ) -> None:
+        """The benchmark's category page: relations asked for no more than the page's own
+        statement brings come with it, and the answer is the one the loaders give."""
+        authors = [
+            await content.author(f"Author {n}", job_title=f"Fellow {n}", bio="Bio.")
+            for n in range(3)
+        ]
+        korea, china = await content.category("Inter-Korean"), await content.category("China")
+        tags = [await content.tag(f"Tag {n}") for n in range(2)]
+        peninsula = await content.series("The Peninsula", description="A series.")
+        for n in range(30):
+            await content.publication(
+                f"P {n}",
+                authors=authors[n % 3 :],
+                categories=[korea, china][: n % 2 + 1],
+                tags=tags[: n % 3],
+                series=peninsula if n % 2 else None,
+                subtitle=f"Subtitle {n}" if n % 4 else None,
+            )
+        await content.publication("Elsewhere", categories=[china])
+        await content.publication("Draft", categories=[korea], status=PublicationStatus.DRAFT)
+
+        def document(byline: str, term: str) -> str:
+            brings = "id databaseId slug name __typename"
+            return f"""query Page($first: Int) {{
+              publications(first: $first, filter: {{category: ["inter-korean"]}}) {{
+                totalCount pageCount
+                pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+                edges {{ cursor node {{
+                  id databaseId slug title subtitle excerpt publishedAt updatedAt wordCount
+                  authors {{ {brings} jobTitle {byline} }}
+                  categories {{ {brings} {term} }}
+                  tags {{ {brings} {term} }}
+                  series {{ {brings} {term} }}
+                }} }}
+              }}
+            }}"""
+
+        def without(value: Any, names: set[str]) -> Any:
+            if isinstance(value, dict):
+                return {k: without(v, names) for k, v in value.items() if k not in names}
+            if isinstance(value, list):
+                return [without(item, names) for item in value]
+            return value
+
+        for first in (1, 20):
+            with count_statements() as counter:
+                carried = await data_of(client, document("", ""), {"first": first})
+            assert counter.count == 1
+            with count_statements() as counter:
+                loaded = await data_of(client, document("bio", "description"), {"first": first})
+            assert counter.count == 5  # the page, then a statement per relation
+            assert carried == without(loaded, {"bio", "description"})
+            page = carried["publications"]
+            assert page["totalCount"] == 30
+            assert len(page["edges"]) == first
+            assert page["pageInfo"]["hasNextPage"] is True
+        series = [edge["node"]["series"] for edge in page["edges"]]
+        assert {"slug": "the-peninsula"}.items() <= (series[0] or series[1]).items()
+        assert None in series
 
     async def test_the_whole_publication(self, client: httpx.AsyncClient, content: Content) -> None:
         author = await content.author("Juni Kim", job_title="Program Manager", bio="Juni …")

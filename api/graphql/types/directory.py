@@ -52,6 +52,23 @@ class DirectoryEntry(relay.Node):
         return {}
 
     @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Self:
+        """From a relation the database built as JSON (`relation_columns`), which holds the
+        id, slug and name (and an author's job title): the other fields are None, so this is
+        only for a document that asks none of them (`prefetch.carried`)."""
+        return cls(
+            id=int(item["id"]),
+            database_id=strawberry.ID(item["id"]),
+            slug=item["slug"],
+            name=item["name"],
+            **cls.own_json_fields(item),
+        )
+
+    @classmethod
+    def own_json_fields(cls, item: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    @classmethod
     def from_entry(cls, entry: Entry) -> Self:
         return cls.from_row(entry.row, entry.publication_count)
 
@@ -112,6 +129,10 @@ class Author(DirectoryEntry):
     def own_fields(cls, row: AnyRow) -> dict[str, Any]:
         return {"job_title": row.job_title, "bio": row.bio}
 
+    @classmethod
+    def own_json_fields(cls, item: dict[str, Any]) -> dict[str, Any]:
+        return {"job_title": item["job_title"], "bio": None}
+
 
 @strawberry.type
 class Term(DirectoryEntry):
@@ -122,6 +143,10 @@ class Term(DirectoryEntry):
     @classmethod
     def own_fields(cls, row: AnyRow) -> dict[str, Any]:
         return {"description": row.description}
+
+    @classmethod
+    def own_json_fields(cls, item: dict[str, Any]) -> dict[str, Any]:
+        return {"description": None}
 
 
 @strawberry.type(description='A subject area, e.g. "Inter-Korean".')

@@ -75,6 +75,9 @@ class Publication(relay.Node):
     # Reached through an editor's token or a preview token, so perhaps unpublished: its body
     # is then read whatever its status. Publicly reached ones are read as the public sees them.
     unrestricted: strawberry.Private[bool] = False
+    # Relations the page's own statement brought, by field name (`prefetch.carried`): when
+    # set, they hold every field the document asks of them, and no loader is needed.
+    known: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
     def from_row(cls, row: AnyRow, *, unrestricted: bool = False) -> Self:
@@ -178,16 +181,22 @@ class Publication(relay.Node):
     # Relations answer at once when `prefetch` has loaded them for the whole page.
     @field(description="The byline, in order.", graphql_type=list[Author])
     def authors(self, info: Info) -> list[Author] | Awaitable[list[Author]]:
+        if self.known is not None and "authors" in self.known:
+            return self.known["authors"]  # type: ignore[no-any-return]
         rows = info.context.loaders.authors_by_publication_id.load(self.id)
         return now_or_later(rows, lambda found: [Author.from_row(row) for row in found])
 
     @field(graphql_type=list[Category])
     def categories(self, info: Info) -> list[Category] | Awaitable[list[Category]]:
+        if self.known is not None and "categories" in self.known:
+            return self.known["categories"]  # type: ignore[no-any-return]
         rows = info.context.loaders.categories_by_publication_id.load(self.id)
         return now_or_later(rows, lambda found: [Category.from_row(row) for row in found])
 
     @field(graphql_type=list[Tag])
     def tags(self, info: Info) -> list[Tag] | Awaitable[list[Tag]]:
+        if self.known is not None and "tags" in self.known:
+            return self.known["tags"]  # type: ignore[no-any-return]
         rows = info.context.loaders.tags_by_publication_id.load(self.id)
         return now_or_later(rows, lambda found: [Tag.from_row(row) for row in found])
 
@@ -195,6 +204,8 @@ class Publication(relay.Node):
     def series(self, info: Info) -> Series | Awaitable[Series | None] | None:
         if self.series_id is None:
             return None
+        if self.known is not None and "series" in self.known:
+            return self.known["series"]  # type: ignore[no-any-return]
         row = info.context.loaders.series_by_id.load(self.series_id)
         return now_or_later(row, lambda found: None if found is None else Series.from_row(found))
 

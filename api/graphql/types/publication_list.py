@@ -13,7 +13,7 @@ from api.db import AnyRow
 from api.errors import Invalid, Unauthenticated
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, PageRequest, paginate, paginate_by_key
-from api.graphql.prefetch import asked_of_nodes, prefetch
+from api.graphql.prefetch import asked_of_nodes, carried, known_relations, prefetch
 from api.graphql.scalars import DateOrDateTime
 from api.graphql.types.publication import Publication
 from api.graphql.types.search import SearchConnection, SearchFacets, SearchHit
@@ -145,20 +145,34 @@ async def find(
     order_by: PublicationOrder | None,
 ) -> PublicationConnection:
     """A page of publications, through the services REST uses: by keys in a date or title
-    order, by offset in order of relevance."""
+    order, by offset in order of relevance. A first page is one statement, as REST's is: the
+    page, its total, and each relation the document asks no more of than that statement
+    brings as JSON; any other relation comes through its loader."""
     order = _ORDERS[order_by] if order_by is not None else service.default_order(filters)
+    selections = asked_of_nodes(info)
+    known = carried(selections)
 
     async def fetch(offset: int, limit: int) -> tuple[list[AnyRow], int]:
         found = await info.context.db.run(
-            service.find_publications, filters, order=order, offset=offset, limit=limit
+            service.find_publications,
+            filters,
+            order=order,
+            offset=offset,
+            limit=limit,
+            relations=bool(known),
         )
         return list(found.rows), found.total
 
     async def fetch_by_key(keys: cursors.KeysetRequest) -> cursors.KeysetPage:
+        if _is_first_page(keys) and filters.search_query is None:
+            rows, total = await fetch(0, keys.first or 0)
+            return cursors.KeysetPage(rows=rows, total=total, position=0)
         return await info.context.db.run(cursors.keyset_page, filters, order, keys)
 
     def node(row: AnyRow) -> Publication:
-        return Publication.from_row(row, unrestricted=filters.scope is not None)
+        publication = Publication.from_row(row, unrestricted=filters.scope is not None)
+        publication.known = known_relations(row, known)
+        return publication
 
     if cursors.is_keyed(order):
         page = await paginate_by_key(
@@ -166,8 +180,14 @@ async def find(
         )
     else:
         page = await paginate(request, fetch, node, PublicationConnection)
-    await prefetch(info, [edge.node for edge in page.edges], asked_of_nodes(info))
+    await prefetch(info, [edge.node for edge in page.edges], selections)
     return page
+
+
+def _is_first_page(keys: cursors.KeysetRequest) -> bool:
+    """The first items of the list: the same rows by offset as by keys. An empty page by
+    offset counts nothing (its total would be 0), hence at least one item."""
+    return keys.after is None and keys.before is None and keys.last is None and bool(keys.first)
 
 
 _FILTERS: dict[Kind, Callable[[str], service.PublicationFilter]] = {

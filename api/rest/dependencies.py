@@ -9,11 +9,18 @@ from starlette.requests import Request
 from api.db import get_session
 from api.settings import Settings
 
+# Both are `async def` though they never wait: FastAPI runs a plain `def` dependency in a
+# worker thread, two thread hand-offs a request for reading an attribute.
 
-def _settings(request: Request) -> Settings:
+
+async def _session(request: Request) -> AsyncSession:
+    return get_session(request)
+
+
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-Db = Annotated[AsyncSession, Depends(get_session)]
+Db = Annotated[AsyncSession, Depends(_session)]
 CurrentSettings = Annotated[Settings, Depends(_settings)]

@@ -1,13 +1,14 @@
 """`/publications`: the public list and detail."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.caching import cached_json, cached_response
-from api.db import AnyRow
+from api.db import AnyRow, get_session
 from api.errors import NotFound
 from api.rest.auth import MaybeEditor, private
 from api.rest.dependencies import CurrentSettings, Db
@@ -15,15 +16,43 @@ from api.rest.editing import editor_answer
 from api.rest.pagination import page_headers, page_meta
 from api.rest.params import PublicationParams
 from api.rest.presenters import Related, publication_detail, publication_summary
+from api.rest.public_reads import PublicReadRoute, answers_anonymous
 from api.rest.responses import INVALID, NOT_FOUND, UNAUTHENTICATED
 from api.rest.schemas import Listing, Publication, PublicationSummary, Single
 from api.services import previews
 from api.services.publications import Redirect, editor_row, find_publications, get_publication
 from api.services.publishing import ensure_may_view, find_for_editing, may_edit
 
-router = APIRouter(tags=["publications"])
+router = APIRouter(tags=["publications"], route_class=PublicReadRoute)
 
 IdOrSlug = Annotated[str, Path(description="The id, the slug, or a former slug (301).")]
+
+
+def _anonymous_list(request: Request) -> dict[str, Any] | None:
+    try:
+        # Repeated parameters: the last one counts, as in FastAPI's own reading.
+        params = PublicationParams.model_validate(dict(request.query_params))
+    except ValidationError:
+        return None  # FastAPI's path names every bad parameter
+    return {
+        "request": request,
+        "params": params,
+        "db": get_session(request),
+        "settings": request.app.state.settings,
+        "principal": None,
+    }
+
+
+def _anonymous_detail(request: Request) -> dict[str, Any] | None:
+    if "preview" in request.query_params:
+        return None
+    return {
+        "request": request,
+        "id_or_slug": request.path_params["id_or_slug"],
+        "db": get_session(request),
+        "settings": request.app.state.settings,
+        "principal": None,
+    }
 
 
 @router.get(
@@ -32,6 +61,7 @@ IdOrSlug = Annotated[str, Path(description="The id, the slug, or a former slug (
     responses={**INVALID, **UNAUTHENTICATED},
     summary="List visible publications",
 )
+@answers_anonymous(_anonymous_list)
 async def list_publications(
     request: Request,
     params: Annotated[PublicationParams, Query()],
@@ -69,6 +99,7 @@ async def list_publications(
     },
     summary="One visible publication, whole",
 )
+@answers_anonymous(_anonymous_detail)
 async def read_publication(
     request: Request,
     id_or_slug: IdOrSlug,

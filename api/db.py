@@ -77,12 +77,13 @@ def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError("the server closed this connection")
 
 
+SQLITE_BUSY_TIMEOUT = "PRAGMA busy_timeout = 30000"
 # WAL lets readers proceed during a write; foreign keys are off by default in SQLite.
 SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
-    "PRAGMA busy_timeout = 30000",
+    SQLITE_BUSY_TIMEOUT,
     "PRAGMA temp_store = MEMORY",
 )
 

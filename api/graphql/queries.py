@@ -1,7 +1,7 @@
 """The root `Query`: single lookups, lists as connections, `node`, and site counts."""
 
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -24,6 +24,7 @@ from api.graphql.types.search import SearchConnection
 from api.graphql.types.stats import Stats
 from api.services import publications as service
 from api.services.directory import Entry, list_entries, site_counts
+from api.services.facets import DEFAULT_FACET_LIMIT, MAX_FACET_LIMIT
 
 EntryT = TypeVar("EntryT", bound=DirectoryEntry)
 
@@ -178,10 +179,20 @@ class Query:
         page: int | None = None,
         filter: PublicationFilter | None = None,
         order_by: PublicationOrder | None = None,
+        facet_limit: Annotated[
+            int,
+            strawberry.argument(
+                description="How many categories, series and authors each facet lists: the "
+                f"most frequent, ties by name (1 to {MAX_FACET_LIMIT}). Counts always cover "
+                "every hit; years are listed whole."
+            ),
+        ] = DEFAULT_FACET_LIMIT,
     ) -> SearchConnection:
+        if not 1 <= facet_limit <= MAX_FACET_LIMIT:
+            raise Invalid.field("facetLimit", f"must be between 1 and {MAX_FACET_LIMIT}")
         filters = _filters(info, filter)
         request = PageRequest(first=first, after=after, last=last, before=before, page=page)
-        return await find_hits(info, replace(filters, search=query), request, order_by)
+        return await find_hits(info, replace(filters, search=query), request, order_by, facet_limit)
 
     author = _single(Author, "An author")
     authors = _listing(Author, "Authors")

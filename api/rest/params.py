@@ -17,6 +17,7 @@ from pydantic import (
 
 from api.errors import Unauthenticated
 from api.services.auth import Principal
+from api.services.facets import DEFAULT_FACET_LIMIT, MAX_FACET_LIMIT
 from api.services.publications import PublicationFilter, PublicationOrder
 from api.services.visibility import ANY_STATUS, editor_scope
 from models import PublicationStatus
@@ -121,6 +122,13 @@ class PublicationParams(Paging):
 
 
 class SearchParams(PublicationParams):
+    facet_limit: int = Field(
+        default=DEFAULT_FACET_LIMIT,
+        ge=1,
+        le=MAX_FACET_LIMIT,
+        description="How many categories, series and authors each facet lists: the most "
+        "frequent, ties by name. Counts always cover every hit; years are listed whole.",
+    )
     q: str = Field(
         min_length=1,
         # Documents the check below in a form every JSON Schema validator reads alike.

@@ -41,6 +41,7 @@ async def search(
         order=params.sort,
         offset=params.offset,
         limit=params.per_page,
+        facet_limit=params.facet_limit,
     )
     related = await Related.load(db, results.rows)
     body = {

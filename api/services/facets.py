@@ -1,5 +1,11 @@
-"""Facet counts over a whole result set, and its total, in one statement."""
+"""Facet counts over a whole result set, and its total, in one statement.
 
+Counts are exact; each list of categories, series and authors holds its `limit` most
+frequent values (ties by name), as a search page shows them: at 100,000 publications a
+common word finds nearly every one of 2,000 authors. Years are listed whole, newest first.
+"""
+
+import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -16,6 +22,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    bindparam,
     cast,
     column,
     func,
@@ -48,6 +55,8 @@ SQLITE_KEYS = table(
 KEY_KINDS = {"y": "years", "s": "series", "c": "categories", "a": "authors"}
 _FACET = re.compile(r"([ysca])(\d+)")
 NAMED = {"categories": CATEGORIES, "series": SERIES, "authors": AUTHORS}
+DEFAULT_FACET_LIMIT = 20
+MAX_FACET_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +75,18 @@ class Facets:
     years: list[FacetValue] = field(default_factory=list)
 
 
-async def count_facets(db: AsyncSession, query: SearchQuery, among: Among) -> Facets:
+async def count_facets(
+    db: AsyncSession, query: SearchQuery, among: Among, limit: int = DEFAULT_FACET_LIMIT
+) -> Facets:
     """The total and the counts per category, series, author and year of every publication
     the query finds, from one statement. PostgreSQL counts from the index rows, which hold
-    copies of their facets, in one UNION ALL; SQLite sends each match's keys, counted here."""
+    copies of their facets, in one UNION ALL, and keeps the `limit` most frequent values of
+    each kind; SQLite sends each match's keys, counted here."""
     dialect = db.get_bind().dialect.name
     if dialect == "sqlite":
-        return _counted_keys(await db.execute(_keys_sqlite(query, among)))
-    return _collected(await db.execute(shaped(_statement, query, among)))
+        return _counted_keys(await db.execute(_keys_sqlite(query, among)), limit)
+    rows = await db.execute(shaped(_statement, query, among, facet_limit=limit))
+    return _collected(rows, limit)
 
 
 def _statement(query: SearchQuery, among: Among) -> CompoundSelect[Any]:
@@ -110,27 +123,29 @@ def _keys_sqlite(query: SearchQuery, among: Among) -> CompoundSelect[Any]:
     return union_all(keys, *names)
 
 
-def _counted_keys(rows: Iterable[Any]) -> Facets:
+def _counted_keys(rows: Iterable[Any], limit: int) -> Facets:
     total, counts, names = 0, Counter[str](), {}
     for kind, count, text in rows:
         if kind == "total":
             total, counts = count, Counter(text.split(",") if text else ())
         else:
             names[kind] = {key: (slug, name) for key, slug, name in orjson.loads(text)}
-    return _collected(_named_counts(total, _per_facet(counts), names))
+    return _collected(_named_counts(total, _per_facet(counts), names, limit), limit)
 
 
-def _per_facet(counts: Counter[str]) -> dict[str, Counter[str]]:
+def _per_facet(counts: Counter[str]) -> dict[str, dict[str, int]]:
     """Counts per facet value from counts per key; a key holds one author, or a year, a
-    series and categories together (`y2019s3c12c7`): a few thousand distinct keys at most."""
-    values = {kind: Counter[str]() for kind in KEY_KINDS.values()}
+    series and categories together (`y2019s3c12c7`): a few thousand distinct keys at most.
+    Plain dicts: a Counter's `+=` on a new value costs a Python call."""
+    values: dict[str, dict[str, int]] = {kind: {} for kind in KEY_KINDS.values()}
     authors = values["authors"]
     for key, count in counts.items():
-        if key[:1] == "a":  # most distinct keys when the matches are few: no regex for them
-            authors[key[1:]] += count
+        if key[:1] == "a":  # one key per author, the most distinct keys: no parsing for them
+            authors[key[1:]] = count
             continue
         for kind, value in _facets_of(key):
-            values[kind][value] += count
+            counted = values[kind]
+            counted[value] = counted.get(value, 0) + count
     return values
 
 
@@ -142,17 +157,28 @@ def _facets_of(key: str) -> tuple[tuple[str, str], ...]:
 
 
 def _named_counts(
-    total: int, values: dict[str, Counter[str]], names: dict[str, dict[int, tuple[str, str]]]
+    total: int,
+    values: dict[str, dict[str, int]],
+    names: dict[str, dict[int, tuple[str, str]]],
+    limit: int,
 ) -> Iterator[tuple[str, str | None, str | None, int]]:
-    """Rows as the UNION ALL gives them: (kind, slug or year, name, count). A key whose
-    entry is gone (a deleted series leaves its publications) counts nothing."""
+    """Rows as the UNION ALL gives them: (kind, slug or year, name, count), the `limit` most
+    frequent of each named kind. A key whose entry is gone (a deleted series leaves its
+    publications) counts nothing."""
     yield "total", None, None, total
     for kind, counted in values.items():
-        for value, count in counted.items():
-            if kind == "years":
+        if kind == "years":
+            for value, count in counted.items():
                 yield kind, value, None, count
-            elif (named := names[kind].get(int(value))) is not None:
-                yield kind, named[0], named[1], count
+            continue
+        named = names[kind]
+        found = (
+            (-count, entry[1] or "", entry[0])
+            for value, count in counted.items()
+            if (entry := named.get(int(value))) is not None
+        )
+        for negated, name, slug in heapq.nsmallest(limit, found):
+            yield kind, slug, name, -negated
 
 
 def _found_postgres(query: SearchQuery, among: Among) -> CTE:
@@ -174,19 +200,25 @@ def _listed(found: CTE, ids: ColumnElement[Any]) -> Select[Any]:
 
 
 def _named(kind: str, ids: Select[Any], target: Table) -> Select[Any]:
-    """Counts per id first, then the few slugs and names: one join per value, not per match."""
+    """Counts per id first, then the few slugs and names: one join per value, not per
+    match; the `facet_limit` most frequent."""
     counted = ids.subquery()
     counts = (
         select(counted.c.id, func.count().label("n"))
         .group_by(counted.c.id)
         .subquery(f"{kind}_counts")
     )
-    return select(literal(kind), target.c.slug, target.c.name, counts.c.n).join_from(
-        counts, target, target.c.id == counts.c.id
+    best = (
+        select(literal(kind).label("kind"), target.c.slug, target.c.name, counts.c.n)
+        .join_from(counts, target, target.c.id == counts.c.id)
+        .order_by(counts.c.n.desc(), target.c.name, target.c.slug)
+        .limit(bindparam("facet_limit", type_=Integer))
+        .subquery(f"{kind}_best")
     )
+    return select(*best.c)
 
 
-def _collected(rows: Iterable[Any]) -> Facets:
+def _collected(rows: Iterable[Any], limit: int) -> Facets:
     facets = Facets()
     for kind, key, name, count in rows:
         if kind == "total":
@@ -195,8 +227,10 @@ def _collected(rows: Iterable[Any]) -> Facets:
             continue  # an undated draft (editors' searches) has no year to count
         else:
             getattr(facets, kind).append(FacetValue(str(key), name, count))
-    for values in (facets.categories, facets.series, facets.authors):
+    for kind in ("categories", "series", "authors"):
+        values = getattr(facets, kind)
         values.sort(key=lambda v: (-v.count, v.name or "", v.key))
+        del values[limit:]
     facets.years.sort(key=lambda v: v.key, reverse=True)
     return facets
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.db import AnyRow
-from api.services.facets import Facets, count_facets
+from api.services.facets import DEFAULT_FACET_LIMIT, Facets, count_facets
 from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
 from api.services.relations import relation_columns
@@ -218,15 +218,17 @@ async def search_publications(
     order: PublicationOrder | None = None,
     offset: int = 0,
     limit: int = 20,
+    facet_limit: int = DEFAULT_FACET_LIMIT,
 ) -> SearchResults:
-    """A page of hits with highlights, and the total and facets of the whole result set:
-    three statements (page, total with facets, highlights) whatever the page size."""
+    """A page of hits with highlights, and the total and facets of the whole result set
+    (the `facet_limit` most frequent values of each kind): three statements (page, total
+    with facets, highlights) whatever the page size."""
     query = filters.search_query
     if query is None or query.is_empty:
         return SearchResults(rows=[], facets=Facets(), highlights={})
     order = order or PublicationOrder.RELEVANCE
     rows = await _search_page(db, query, filters, order, offset, limit)
-    facets = await count_facets(db, query, search_among(filters))
+    facets = await count_facets(db, query, search_among(filters), facet_limit)
     highlights = await highlight(db, query, [row.id for row in rows])
     return SearchResults(rows=rows, facets=facets, highlights=highlights)
 

@@ -464,3 +464,35 @@ class TestSearch:
         assert search["facets"]["years"] == [{"year": 2018, "count": 1}, {"year": 2017, "count": 1}]
         rest = (await client.get("/api/v1/search?q=sanctions")).json()["meta"]
         assert rest["total"] == search["totalCount"]
+
+    async def test_facet_limit_keeps_the_most_frequent_values(
+        self, client: httpx.AsyncClient, content: Content
+    ) -> None:
+        lee, kim = await content.author("Ann Lee"), await content.author("Juni Kim")
+        await content.publication("Ports one", authors=[kim])
+        await content.publication("Ports two", authors=[kim, lee])
+        data = await data_of(
+            client,
+            """{ all: search(query: "ports") { facets { authors { slug count } } }
+                 top: search(query: "ports", facetLimit: 1) {
+                   totalCount facets { authors { slug count } } } }""",
+        )
+        assert data["all"]["facets"]["authors"] == [
+            {"slug": "juni-kim", "count": 2}, {"slug": "ann-lee", "count": 1}
+        ]  # fmt: skip
+        assert data["top"] == {
+            "totalCount": 2,
+            "facets": {"authors": [{"slug": "juni-kim", "count": 2}]},
+        }
+
+    @pytest.mark.parametrize("value", [0, 1001])
+    async def test_a_facet_limit_out_of_range_is_refused(
+        self, client: httpx.AsyncClient, value: int
+    ) -> None:
+        response = await client.post(
+            "/graphql",
+            json={"query": f'{{ search(query: "ports", facetLimit: {value}) {{ totalCount }} }}'},
+        )
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "facetLimit" in error["message"]

@@ -149,6 +149,46 @@ async def test_facets_count_the_whole_result_set(client: httpx.AsyncClient) -> N
     assert facets["years"] == [{"year": 2019, "count": 2}, {"year": 2017, "count": 1}]
 
 
+async def test_facets_list_the_most_frequent_values_with_exact_counts(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    authors = [await content.author(f"Writer {letter}") for letter in "ABCD"]
+    # Writer D on three hits, C on two, A and B on one each: the top two are D, then C.
+    for index, byline in enumerate(
+        [
+            [authors[3]],
+            [authors[3], authors[2]],
+            [authors[3], authors[2]],
+            [authors[0]],
+            [authors[1]],
+        ]
+    ):
+        await content.publication(f"Harbour study {index}", authors=byline)
+
+    async def facet_authors(**params: int) -> list[dict[str, Any]]:
+        response = await client.get(SEARCH, params={"q": "harbour", **params})
+        assert response.status_code == 200, response.text
+        assert response.json()["meta"]["total"] == 5
+        found: list[dict[str, Any]] = response.json()["meta"]["facets"]["authors"]
+        return found
+
+    every = await facet_authors(facet_limit=1000)
+    assert [(a["slug"], a["count"]) for a in every] == [
+        ("writer-d", 3), ("writer-c", 2), ("writer-a", 1), ("writer-b", 1)
+    ]  # fmt: skip
+    assert await facet_authors(facet_limit=2) == every[:2]
+    assert await facet_authors(facet_limit=3) == every[:3]  # a tie goes by name
+    assert await facet_authors() == every  # the default, 20, holds them all
+
+
+@pytest.mark.parametrize("value", ["0", "1001", "many"])
+async def test_a_facet_limit_out_of_range_is_refused(client: httpx.AsyncClient, value: str) -> None:
+    response = await client.get(SEARCH, params={"q": "harbour", "facet_limit": value})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "facet_limit"
+
+
 async def test_a_search_needs_a_query(client: httpx.AsyncClient) -> None:
     for params in ({}, {"q": ""}, {"q": "   "}):
         response = await client.get(SEARCH, params=params)

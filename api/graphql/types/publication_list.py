@@ -214,6 +214,7 @@ async def find_hits(
     filters: service.PublicationFilter,
     request: PageRequest,
     order_by: PublicationOrder | None,
+    facet_limit: int,
 ) -> SearchConnection:
     """A page of search hits with highlights, and the facets of all of them."""
     order = _ORDERS[order_by] if order_by is not None else None
@@ -222,7 +223,12 @@ async def find_hits(
     async def fetch(offset: int, limit: int) -> tuple[list[Hit], int]:
         nonlocal facets
         found = await info.context.db.run(
-            service.search_publications, filters, order=order, offset=offset, limit=limit
+            service.search_publications,
+            filters,
+            order=order,
+            offset=offset,
+            limit=limit,
+            facet_limit=facet_limit,
         )
         facets = found.facets
         return [(row, found.highlights.get(row.id)) for row in found.rows], found.total

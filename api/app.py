@@ -26,6 +26,7 @@ from api.logging import configure_logging
 from api.middleware import AccessLog, AccessLogMiddleware, BodyLimitMiddleware, HeadAsGetMiddleware
 from api.ratelimit import RateLimitMiddleware, create_rate_limiter
 from api.rest.app import create_rest_api
+from api.services.beside import POOL_KEY, BesidePool
 from api.settings import Settings, Switch
 from api.worker import Worker
 
@@ -62,7 +63,22 @@ def create_app(
     if sessionmaker is None:
         clock_engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
     clock_sessions = create_sessionmaker(clock_engine) if clock_engine else sessionmaker
-    sessionmaker = sessionmaker or create_sessionmaker(engine)
+    beside = None
+    if sessionmaker is None and settings.db_beside_connections:
+        size = settings.db_beside_connections
+        beside = BesidePool(
+            create_engine(
+                settings.database_url,
+                pool_size=size,
+                max_overflow=0,
+                sqlite_cache_mb=settings.sqlite_cache_mb,
+                work_mem_mb=settings.db_work_mem_mb,
+            ),
+            size,
+        )
+    sessionmaker = sessionmaker or create_sessionmaker(
+        engine, info={POOL_KEY: beside} if beside else None
+    )
     # Read (or, on a first development run, generate and keep) the key that signs tokens.
     secret_key = settings.resolved_secret_key()
     clock = None
@@ -97,6 +113,8 @@ def create_app(
             await rate_limiter.stop()  # its last counts need the engine
         await documents.aclose()
         await engine.dispose()
+        if beside is not None:
+            await beside.engine.dispose()
         if clock_engine is not None:
             await clock_engine.dispose()
 

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     preview_token_hours: int = Field(default=72, ge=1, le=24 * 90)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    # Connections a process keeps for counting a public search's facets while its page is
+    # read (api/services/beside.py); 0 counts them after the page, on the request's own.
+    db_beside_connections: int = Field(default=2, ge=0, le=64)
     # PostgreSQL's memory for one sort or hash in a statement (its default is 4 MB): a broad
     # search's facets count tens of thousands of rows, which spill to disk below ~16 MB.
     db_work_mem_mb: int = Field(default=16, ge=1, le=2048)

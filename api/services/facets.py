@@ -32,7 +32,7 @@ from sqlalchemy import (
     table,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.services.search import (
     POSTGRES_INDEX,
@@ -76,13 +76,16 @@ class Facets:
 
 
 async def count_facets(
-    db: AsyncSession, query: SearchQuery, among: Among, limit: int = DEFAULT_FACET_LIMIT
+    db: AsyncSession | AsyncConnection,
+    query: SearchQuery,
+    among: Among,
+    limit: int = DEFAULT_FACET_LIMIT,
 ) -> Facets:
     """The total and the counts per category, series, author and year of every publication
     the query finds, from one statement. PostgreSQL counts from the index rows, which hold
     copies of their facets, in one UNION ALL, and keeps the `limit` most frequent values of
     each kind; SQLite sends each match's keys, counted here."""
-    dialect = db.get_bind().dialect.name
+    dialect = (db.get_bind() if isinstance(db, AsyncSession) else db).dialect.name
     if dialect == "sqlite":
         return _counted_keys(await db.execute(_keys_sqlite(query, among)), limit)
     rows = await db.execute(shaped(_statement, query, among, facet_limit=limit))

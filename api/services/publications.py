@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.db import AnyRow
+from api.services.beside import Beside
 from api.services.facets import DEFAULT_FACET_LIMIT, Facets, count_facets
 from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
@@ -227,10 +228,19 @@ async def search_publications(
     if query is None or query.is_empty:
         return SearchResults(rows=[], facets=Facets(), highlights={})
     order = order or PublicationOrder.RELEVANCE
-    rows = await _search_page(db, query, filters, order, offset, limit)
-    facets = await count_facets(db, query, search_among(filters), facet_limit)
-    highlights = await highlight(db, query, [row.id for row in rows])
-    return SearchResults(rows=rows, facets=facets, highlights=highlights)
+    among = search_among(filters)
+    facets = Beside(
+        db,
+        lambda conn: count_facets(conn, query, among, facet_limit),
+        public=filters.scope is None,
+    )
+    try:
+        rows = await _search_page(db, query, filters, order, offset, limit)
+        highlights = await highlight(db, query, [row.id for row in rows])
+    except BaseException:
+        await facets.cancel()
+        raise
+    return SearchResults(rows=rows, facets=await facets.result(), highlights=highlights)
 
 
 def search_among(filters: PublicationFilter) -> Among:

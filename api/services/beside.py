@@ -1,0 +1,80 @@
+"""A statement that runs beside a request's own, on a connection of its own.
+
+A public search sends three statements: its page, its total with the facets, and the page's
+highlights. The facets do not depend on the page, so on another connection they are counted
+while the page and its highlights are read: on PostgreSQL by another server process, on
+SQLite in another thread (sqlite3 lets go of the GIL while a statement runs). A reader waits
+for the longer of the two, not for their sum.
+
+The other connections come from a small pool of their own (`COLOPHON_DB_BESIDE_CONNECTIONS`),
+taken only when one is free: when they are all busy (a loaded server, where both cores are
+busy anyway), the work runs after the request's own statements, on its own connection, as
+it would without this. Nothing ever waits for such a connection, so no request can hold
+its own connection while waiting for another that only it could free.
+
+Only public reads may run beside: each statement then reads its own snapshot, as public
+reads do anyway (they run in AUTOCOMMIT on PostgreSQL); an editor's transaction keeps
+every statement in it.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+T = TypeVar("T")
+Work = Callable[[AsyncSession | AsyncConnection], Awaitable[T]]
+# Where a session finds the connections beside (its sessionmaker's `info`).
+POOL_KEY = "beside"
+
+
+@dataclass(slots=True)
+class BesidePool:
+    """The connections beside a process's requests: an engine whose pool holds `size`, and
+    how many of them work now."""
+
+    engine: AsyncEngine
+    size: int
+    busy: int = 0
+
+
+class Beside(Generic[T]):
+    """`work` started on a connection beside the session's if one is free, else kept to run
+    on the session when its result is asked for."""
+
+    def __init__(self, db: AsyncSession, work: Work[T], *, public: bool) -> None:
+        self._db = db
+        self._work = work
+        self._task: asyncio.Task[T] | None = None
+        pool = db.info.get(POOL_KEY) if public else None
+        if isinstance(pool, BesidePool) and pool.busy < pool.size:
+            pool.busy += 1  # taken now, before any other request runs
+            self._task = asyncio.create_task(self._run(pool))
+
+    @property
+    def started(self) -> bool:
+        return self._task is not None
+
+    async def result(self) -> T:
+        if self._task is None:
+            return await self._work(self._db)
+        return await self._task
+
+    async def cancel(self) -> None:
+        """Stop the work if it runs beside (the request failed): its connection goes back."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self, pool: BesidePool) -> T:
+        try:
+            async with pool.engine.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return await self._work(conn)
+        finally:
+            pool.busy -= 1

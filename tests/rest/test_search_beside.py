@@ -1,0 +1,114 @@
+"""A public search counts its facets on a connection beside the request's own when one is
+free (api/services/beside.py): the same answer as counting them after the page, on either
+path, however many searches run at once."""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.db import create_engine, create_sessionmaker
+from models import PublicationStatus
+from tests.conftest import Database, serving, settings_for
+from tests.content import Content
+
+SEARCH = "/api/v1/search"
+
+
+@pytest.fixture
+async def site(fresh_database: Database) -> Database:
+    engine = create_engine(fresh_database.url)
+    async with create_sessionmaker(engine)() as session:
+        content = Content(session)
+        lee, kim = await content.author("Ann Lee"), await content.author("Juni Kim")
+        ports = await content.category("Ports")
+        for index in range(6):
+            await content.publication(
+                f"Harbour study {index}",
+                authors=[kim] if index % 2 else [kim, lee],
+                categories=[ports] if index < 4 else [],
+            )
+        await content.publication("Harbour secrets", status=PublicationStatus.DRAFT)
+        await session.commit()
+    await engine.dispose()
+    return fresh_database
+
+
+def _app(site: Database, tmp_path: Path, beside: int) -> Starlette:
+    return create_app(settings_for(site, tmp_path, db_beside_connections=beside))
+
+
+def _counting(app: Starlette) -> list[str]:
+    """The statements the request's own connections send (not those beside)."""
+    sent: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", before)
+    return sent
+
+
+async def _search(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
+    response = await client.get(SEARCH, params={"q": "harbour", "per_page": 2, **params})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_facets_beside_the_page_are_the_facets_after_it(
+    site: Database, tmp_path: Path
+) -> None:
+    answers, own_statements = [], []
+    for beside in (2, 0):
+        app = _app(site, tmp_path, beside)
+        sent = _counting(app)
+        async with serving(app) as client:
+            await _search(client)  # connections opened, statements prepared
+            sent.clear()
+            answers.append(await _search(client))
+            own_statements.append(len(sent))
+    with_beside, without = answers
+    assert with_beside == without
+    meta = with_beside["meta"]
+    assert meta["total"] == 6  # the draft is not counted
+    assert meta["facets"]["authors"] == [
+        {"slug": "juni-kim", "name": "Juni Kim", "count": 6},
+        {"slug": "ann-lee", "name": "Ann Lee", "count": 3},
+    ]
+    assert meta["facets"]["categories"] == [{"slug": "ports", "name": "Ports", "count": 4}]
+    # Beside, the facets' statement left the request's connection.
+    assert own_statements[0] == own_statements[1] - 1
+
+
+async def test_many_searches_at_once_agree_whichever_path_each_took(
+    site: Database, tmp_path: Path
+) -> None:
+    async with serving(_app(site, tmp_path, 0)) as client:
+        expected = await _search(client, facet_limit=1)
+    async with serving(_app(site, tmp_path, 1)) as client:
+        answers = await asyncio.gather(*(_search(client, facet_limit=1) for _ in range(12)))
+    assert all(answer == expected for answer in answers)
+
+
+async def test_an_editors_search_stays_on_its_own_connection(
+    site: Database, tmp_path: Path
+) -> None:
+    engine = create_engine(site.url)
+    async with create_sessionmaker(engine)() as session:
+        editor = await Content(session).bearer()
+    await engine.dispose()
+    app = _app(site, tmp_path, 2)
+    sent = _counting(app)
+    async with serving(app) as client:
+        response = await client.get(
+            SEARCH, params={"q": "harbour", "status": "any"}, headers=editor
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["meta"]["total"] == 7  # the draft too
+    assert any("count(" in statement.lower() for statement in sent)

@@ -165,6 +165,8 @@ def create_app(
     app.state.settings = settings
     app.state.secret_key = secret_key
     app.state.engine = engine
+    # Every engine a request's statements may go through (for counting them).
+    app.state.request_engines = [engine] + ([beside.engine] if beside else [])
     app.state.sessionmaker = sessionmaker
     app.state.rate_limiter = rate_limiter
     app.state.response_store = store

@@ -113,7 +113,8 @@ async def _client(
         log_level="WARNING",
     )
     app = create_app(settings)
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", _on_statement)
+    for engine in app.state.request_engines:
+        event.listen(engine.sync_engine, "before_cursor_execute", _on_statement)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),

@@ -225,7 +225,8 @@ async def _client(url: str) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = create_app(settings)
     for name, listener in (("before_cursor_execute", _before), ("after_cursor_execute", _after)):
-        event.listen(app.state.engine.sync_engine, name, listener)
+        for engine in app.state.request_engines:  # the facets' connection beside counts too
+            event.listen(engine.sync_engine, name, listener)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),

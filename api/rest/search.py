@@ -42,8 +42,13 @@ async def search(
         offset=params.offset,
         limit=params.per_page,
         facet_limit=params.facet_limit,
+        relations=True,
     )
-    related = await Related.load(db, results.rows)
+    related = (
+        Related.from_rows(results.rows)
+        if results.relations
+        else await Related.load(db, results.rows)
+    )
     body = {
         "data": [
             search_hit(row, related, results.highlights.get(row.id), settings)

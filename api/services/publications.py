@@ -106,6 +106,8 @@ class SearchResults:
     rows: Sequence[AnyRow]
     facets: Facets
     highlights: dict[int, Highlight]
+    # Whether the rows carry their relations (`relation_columns`).
+    relations: bool = False
 
     @property
     def total(self) -> int:
@@ -133,17 +135,16 @@ async def find_publications(
     relations: bool = False,
 ) -> PublicationPage:
     """One page of visible publication summaries and the total: one statement (a search: two).
-    With `relations`, each row also carries its relations as JSON (`relation_columns`),
-    except a search's."""
+    With `relations`, each row also carries its relations as JSON (`relation_columns`)."""
     # Without a query every publication is equally relevant: the recency tie-break decides.
     order = order or default_order(filters)
     query = filters.search_query
     if query is not None:
         if query.is_empty:
             return PublicationPage(rows=[], total=0)
-        rows = await _search_page(db, query, filters, order, offset, limit)
+        rows = await _search_page(db, query, filters, order, offset, limit, relations)
         total = await db.scalar(count_matches(query, _dialect(db), search_among(filters)))
-        return PublicationPage(rows=rows, total=total or 0)
+        return PublicationPage(rows=rows, total=total or 0, relations=relations)
     dialect = _dialect(db)
     values: dict[str, Any] = {"offset": offset, "limit": limit}
     if _by_slugs_only(filters):
@@ -220,10 +221,12 @@ async def search_publications(
     offset: int = 0,
     limit: int = 20,
     facet_limit: int = DEFAULT_FACET_LIMIT,
+    relations: bool = False,
 ) -> SearchResults:
     """A page of hits with highlights, and the total and facets of the whole result set
     (the `facet_limit` most frequent values of each kind): three statements (page, total
-    with facets, highlights) whatever the page size."""
+    with facets, highlights) whatever the page size. With `relations`, the page's rows
+    carry their relations as JSON, as `find_publications` gives them."""
     query = filters.search_query
     if query is None or query.is_empty:
         return SearchResults(rows=[], facets=Facets(), highlights={})
@@ -235,12 +238,12 @@ async def search_publications(
         public=filters.scope is None,
     )
     try:
-        rows = await _search_page(db, query, filters, order, offset, limit)
+        rows = await _search_page(db, query, filters, order, offset, limit, relations)
         highlights = await highlight(db, query, [row.id for row in rows])
     except BaseException:
         await facets.cancel()
         raise
-    return SearchResults(rows=rows, facets=await facets.result(), highlights=highlights)
+    return SearchResults(rows, await facets.result(), highlights, relations)
 
 
 def search_among(filters: PublicationFilter) -> Among:
@@ -271,22 +274,25 @@ async def _search_page(
     order: PublicationOrder,
     offset: int,
     limit: int,
+    relations: bool,
 ) -> Sequence[AnyRow]:
     among = search_among(filters)
     dialect = _dialect(db)
+    columns: tuple[Any, ...] = SUMMARY_COLUMNS
+    if relations:
+        columns = (*SUMMARY_COLUMNS, *relation_columns(dialect))
     statement: Select[Any]
     if order is PublicationOrder.RELEVANCE:
         best = best_matches(query, dialect, among, offset=offset, limit=limit)
         statement = (
-            select(*SUMMARY_COLUMNS)
-            .join(best, best.c.publication_id == P.id)
-            .order_by(best.c.position)
+            select(*columns).join(best, best.c.publication_id == P.id).order_by(best.c.position)
         )
     else:
         found = P.id.in_(matching_ids(query, dialect, among))
-        statement = ordered(select(*SUMMARY_COLUMNS).where(found), order)
+        statement = ordered(select(*columns).where(found), order)
         statement = statement.offset(offset).limit(limit)
-    return (await db.execute(statement)).all()
+    rows: Sequence[AnyRow] = (await db.execute(statement)).all()
+    return rows
 
 
 async def get_publication(

@@ -233,6 +233,18 @@ async def test_statements_do_not_grow_with_the_page(
             response = await client.get(SEARCH, params={"q": "korean", "per_page": per_page})
         assert len(response.json()["data"]) == per_page
         counts.append(counter.count)
-    # Page, total with facets, highlights; then authors, categories, tags and series (skipped
-    # when no hit is in a series).
-    assert counts[0] <= counts[1] <= 3 + 4
+    # The page (its relations as JSON), the total with the facets, the highlights.
+    assert counts == [3, 3]
+
+    # And `?q=` on the list: the page with its relations, and the total.
+    for per_page in (1, 14):
+        with count_statements() as counter:
+            response = await client.get(
+                "/api/v1/publications", params={"q": "korean", "per_page": per_page}
+            )
+        assert len(response.json()["data"]) == per_page
+        assert counter.count == 2
+    notes = [item for item in response.json()["data"] if item["title"].startswith("Korean note")]
+    assert len(notes) == 12
+    for item in notes:  # each with its own tag, read from the page's statement
+        assert [tag["slug"] for tag in item["tags"]] == ["t" + item["title"].rsplit(" ", 1)[1]]

@@ -1,8 +1,8 @@
 """A statement that runs beside a request's own, on a connection of its own.
 
 A public search sends three statements: its page, its total with the facets, and the page's
-highlights. The facets do not depend on the page, so on another connection they are counted
-while the page and its highlights are read: on PostgreSQL by another server process, on
+highlights (a list with `q`: its page and its total). The facets (the total) do not depend
+on the page, so on another connection they are counted while the page is read: on PostgreSQL by another server process, on
 SQLite in another thread (sqlite3 lets go of the GIL while a statement runs). A reader waits
 for the longer of the two, not for their sum.
 

@@ -134,17 +134,24 @@ async def find_publications(
     limit: int = 20,
     relations: bool = False,
 ) -> PublicationPage:
-    """One page of visible publication summaries and the total: one statement (a search: two).
-    With `relations`, each row also carries its relations as JSON (`relation_columns`)."""
+    """One page of visible publication summaries and the total: one statement (a search: two,
+    the public's total counted beside the page, see `Beside`). With `relations`, each row also
+    carries its relations as JSON (`relation_columns`)."""
     # Without a query every publication is equally relevant: the recency tie-break decides.
     order = order or default_order(filters)
     query = filters.search_query
     if query is not None:
         if query.is_empty:
             return PublicationPage(rows=[], total=0)
-        rows = await _search_page(db, query, filters, order, offset, limit, relations)
-        total = await db.scalar(count_matches(query, _dialect(db), search_among(filters)))
-        return PublicationPage(rows=rows, total=total or 0, relations=relations)
+        counted = count_matches(query, _dialect(db), search_among(filters))
+        counting = Beside(db, lambda conn: conn.scalar(counted), public=filters.scope is None)
+        try:
+            rows = await _search_page(db, query, filters, order, offset, limit, relations)
+        except BaseException:
+            await counting.cancel()
+            raise
+        matches = await counting.result()
+        return PublicationPage(rows=rows, total=matches or 0, relations=relations)
     dialect = _dialect(db)
     values: dict[str, Any] = {"offset": offset, "limit": limit}
     if _by_slugs_only(filters):

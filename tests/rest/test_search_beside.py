@@ -1,6 +1,6 @@
-"""A public search counts its facets on a connection beside the request's own when one is
-free (api/services/beside.py): the same answer as counting them after the page, on either
-path, however many searches run at once."""
+"""A public search counts its facets (and a list its total) on a connection beside the
+request's own when one is free (api/services/beside.py): the same answer as counting them
+after the page, on either path, however many searches run at once."""
 
 import asyncio
 from pathlib import Path
@@ -116,3 +116,23 @@ async def test_an_editors_search_stays_on_its_own_connection(
     assert response.status_code == 200, response.text
     assert response.json()["meta"]["total"] == 7  # the draft too
     assert any("count(" in statement.lower() for statement in sent)
+
+
+async def test_a_search_lists_total_beside_its_page_is_the_total_after_it(
+    site: Database, tmp_path: Path
+) -> None:
+    answers, own_statements = [], []
+    for beside in (2, 0):
+        app = _app(site, tmp_path, beside)
+        sent = _counting(app)
+        async with serving(app) as client:
+            params = {"q": "harbour", "per_page": 2, "page": 2}
+            await client.get("/api/v1/publications", params=params)
+            sent.clear()
+            response = await client.get("/api/v1/publications", params=params)
+            assert response.status_code == 200, response.text
+            answers.append((response.json(), response.headers["X-Total-Count"]))
+            own_statements.append(len(sent))
+    assert answers[0] == answers[1]
+    assert answers[0][1] == "6"
+    assert own_statements == [1, 2]

@@ -2,9 +2,9 @@
 
 A public search sends three statements: its page, its total with the facets, and the page's
 highlights (a list with `q`: its page and its total). The facets (the total) do not depend
-on the page, so on another connection they are counted while the page is read: on PostgreSQL by another server process, on
-SQLite in another thread (sqlite3 lets go of the GIL while a statement runs). A reader waits
-for the longer of the two, not for their sum.
+on the page, so on another connection they are counted while the page is read: on
+PostgreSQL by another server process, on SQLite in another thread (sqlite3 lets go of the
+GIL while a statement runs). A reader waits for the longer of the two, not their sum.
 
 The other connections come from a small pool of their own (`COLOPHON_DB_BESIDE_CONNECTIONS`),
 taken only when one is free: when they are all busy (a loaded server, where both cores are

@@ -126,7 +126,7 @@ async def test_a_search_lists_total_beside_its_page_is_the_total_after_it(
         app = _app(site, tmp_path, beside)
         sent = _counting(app)
         async with serving(app) as client:
-            params = {"q": "harbour", "per_page": 2, "page": 2}
+            params: dict[str, str | int] = {"q": "harbour", "per_page": 2, "page": 2}
             await client.get("/api/v1/publications", params=params)
             sent.clear()
             response = await client.get("/api/v1/publications", params=params)

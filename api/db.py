@@ -53,9 +53,11 @@ def create_engine(
             connect_args={"timeout": 30},
             pool_size=SQLITE_POOL_SIZE,
             max_overflow=SQLITE_MAX_OVERFLOW,
+            pool_reset_on_return=None,  # see _roll_back_if_begun
         )
         pragmas = (*SQLITE_PRAGMAS, f"PRAGMA cache_size = -{sqlite_cache_mb * 1024}")
         event.listen(engine.sync_engine, "connect", partial(_run_pragmas, pragmas))
+        event.listen(engine.sync_engine, "reset", _roll_back_if_begun)
         return engine
     engine = create_async_engine(
         parsed,
@@ -86,6 +88,15 @@ SQLITE_PRAGMAS = (
     SQLITE_BUSY_TIMEOUT,
     "PRAGMA temp_store = MEMORY",
 )
+
+
+def _roll_back_if_begun(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+    """SQLite: a connection back in the pool is rolled back only if a transaction is open.
+    The driver begins one before a write, never for a read, and the session has already
+    ended its own; the pool's unconditional rollback cost a round trip to aiosqlite's
+    thread at the end of every read."""
+    if dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def _run_pragmas(pragmas: tuple[str, ...], dbapi_connection: Any, _record: Any) -> None:

@@ -43,7 +43,8 @@ class BesidePool:
 
 class Beside(Generic[T]):
     """`work` started on a connection beside the session's if one is free, else kept to run
-    on the session when its result is asked for."""
+    on the session when its result is asked for. Used as `async with`: if the request fails
+    first, the work beside is stopped and its connection goes back."""
 
     def __init__(self, db: AsyncSession, work: Work[T], *, public: bool) -> None:
         self._db = db
@@ -54,21 +55,19 @@ class Beside(Generic[T]):
             pool.busy += 1  # taken now, before any other request runs
             self._task = asyncio.create_task(self._run(pool))
 
-    @property
-    def started(self) -> bool:
-        return self._task is not None
+    async def __aenter__(self) -> "Beside[T]":
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None and self._task is not None and not self._task.done():
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
 
     async def result(self) -> T:
         if self._task is None:
             return await self._work(self._db)
         return await self._task
-
-    async def cancel(self) -> None:
-        """Stop the work if it runs beside (the request failed): its connection goes back."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self, pool: BesidePool) -> T:
         try:

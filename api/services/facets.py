@@ -88,8 +88,7 @@ async def count_facets(
     dialect = (db.get_bind() if isinstance(db, AsyncSession) else db).dialect.name
     if dialect == "sqlite":
         return _counted_keys(await db.execute(_keys_sqlite(query, among)), limit)
-    rows = await db.execute(shaped(_statement, query, among, facet_limit=limit))
-    return _collected(rows, limit)
+    return _collected(await db.execute(shaped(_statement, query, among, facet_limit=limit)))
 
 
 def _statement(query: SearchQuery, among: Among) -> CompoundSelect[Any]:
@@ -133,7 +132,7 @@ def _counted_keys(rows: Iterable[Any], limit: int) -> Facets:
             total, counts = count, Counter(text.split(",") if text else ())
         else:
             names[kind] = {key: (slug, name) for key, slug, name in orjson.loads(text)}
-    return _collected(_named_counts(total, _per_facet(counts), names, limit), limit)
+    return _collected(_named_counts(total, _per_facet(counts), names, limit))
 
 
 def _per_facet(counts: Counter[str]) -> dict[str, dict[str, int]]:
@@ -221,7 +220,9 @@ def _named(kind: str, ids: Select[Any], target: Table) -> Select[Any]:
     return select(*best.c)
 
 
-def _collected(rows: Iterable[Any], limit: int) -> Facets:
+def _collected(rows: Iterable[Any]) -> Facets:
+    """Facets from rows of (kind, key, name, count), each kind's values already its most
+    frequent: named values by count then name, years newest first."""
     facets = Facets()
     for kind, key, name, count in rows:
         if kind == "total":
@@ -230,10 +231,8 @@ def _collected(rows: Iterable[Any], limit: int) -> Facets:
             continue  # an undated draft (editors' searches) has no year to count
         else:
             getattr(facets, kind).append(FacetValue(str(key), name, count))
-    for kind in ("categories", "series", "authors"):
-        values = getattr(facets, kind)
+    for values in (facets.categories, facets.series, facets.authors):
         values.sort(key=lambda v: (-v.count, v.name or "", v.key))
-        del values[limit:]
     facets.years.sort(key=lambda v: v.key, reverse=True)
     return facets
 

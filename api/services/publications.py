@@ -143,14 +143,12 @@ async def find_publications(
     if query is not None:
         if query.is_empty:
             return PublicationPage(rows=[], total=0)
-        counted = count_matches(query, _dialect(db), search_among(filters))
-        counting = Beside(db, lambda conn: conn.scalar(counted), public=filters.scope is None)
-        try:
-            rows = await _search_page(db, query, filters, order, offset, limit, relations)
-        except BaseException:
-            await counting.cancel()
-            raise
-        matches = await counting.result()
+        among = search_among(filters)
+        counted = count_matches(query, _dialect(db), among)
+        public = filters.scope is None
+        async with Beside(db, lambda conn: conn.scalar(counted), public=public) as counting:
+            rows = await _search_page(db, query, among, order, offset, limit, relations)
+            matches = await counting.result()
         return PublicationPage(rows=rows, total=matches or 0, relations=relations)
     dialect = _dialect(db)
     values: dict[str, Any] = {"offset": offset, "limit": limit}
@@ -239,18 +237,12 @@ async def search_publications(
         return SearchResults(rows=[], facets=Facets(), highlights={})
     order = order or PublicationOrder.RELEVANCE
     among = search_among(filters)
-    facets = Beside(
-        db,
-        lambda conn: count_facets(conn, query, among, facet_limit),
-        public=filters.scope is None,
-    )
-    try:
-        rows = await _search_page(db, query, filters, order, offset, limit, relations)
+    public = filters.scope is None
+    facets = Beside(db, lambda conn: count_facets(conn, query, among, facet_limit), public=public)
+    async with facets:
+        rows = await _search_page(db, query, among, order, offset, limit, relations)
         highlights = await highlight(db, query, [row.id for row in rows])
-    except BaseException:
-        await facets.cancel()
-        raise
-    return SearchResults(rows, await facets.result(), highlights, relations)
+        return SearchResults(rows, await facets.result(), highlights, relations)
 
 
 def search_among(filters: PublicationFilter) -> Among:
@@ -277,13 +269,12 @@ PUBLIC_SEARCH = Among(
 async def _search_page(
     db: AsyncSession,
     query: SearchQuery,
-    filters: PublicationFilter,
+    among: Among,
     order: PublicationOrder,
     offset: int,
     limit: int,
     relations: bool,
 ) -> Sequence[AnyRow]:
-    among = search_among(filters)
     dialect = _dialect(db)
     columns: tuple[Any, ...] = SUMMARY_COLUMNS
     if relations:

@@ -11,16 +11,7 @@ from sqlalchemy.engine import make_url
 
 from api.db import create_engine
 from api.interchange.importer import ImportProblem, import_directory
-from tests.cli.helpers import colophon
 from tests.conftest import Database, DatabaseFactory
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dataset")
-    outcome = colophon("demo", "--publications", "30", "--out", str(out))
-    assert outcome.exit_code == 0, outcome.stderr
-    return out
 
 
 @pytest.fixture
@@ -61,7 +52,7 @@ async def test_a_first_load_writes_without_the_log_and_gives_it_back(
 
     assert (True, False) not in seen  # nothing went through the log
     assert (False, True) in seen  # a rollback journal was written
-    assert _count(empty_sqlite) == 31
+    assert _count(empty_sqlite) == 61
     assert _journal_mode(empty_sqlite) == "wal"
 
 
@@ -84,7 +75,7 @@ async def test_with_another_connection_open_the_import_keeps_the_log(
 
     assert counts  # it read during the import,
     assert set(counts) == {0}  # and saw nothing before the commit
-    assert _count(empty_sqlite) == 31
+    assert _count(empty_sqlite) == 61
     assert _journal_mode(empty_sqlite) == "wal"
 
 

@@ -19,15 +19,6 @@ from tests.conftest import Database, DatabaseFactory
 FILES = ("authors", "categories", "series", "tags", "publications")
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small dataset from the project's own generator (the seed article included)."""
-    out = tmp_path_factory.mktemp("dataset")
-    outcome = colophon("demo", "--publications", "60", "--out", str(out))
-    assert outcome.exit_code == 0, outcome.stderr
-    return out
-
-
 @pytest.fixture
 async def other_database(databases: DatabaseFactory, template: Database) -> Database:
     return await databases.clone(template)

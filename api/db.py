@@ -17,21 +17,23 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import ConfigurationError
+from api.pool import FairQueuePool
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
 # SQLite reads run in one thread per connection, and one worker gains nothing from more
-# than a few at once; each holds its own page cache, so the pool bounds the memory.
+# than a few at once; each holds its own page cache, so the pool bounds the memory. No
+# overflow: a connection made for a burst starts with a cold cache and is closed after it.
 SQLITE_POOL_SIZE = 5
-SQLITE_MAX_OVERFLOW = 5
+SQLITE_MAX_OVERFLOW = 0
 
 
 def create_engine(
     url: str,
     *,
     pool_size: int = 10,
-    max_overflow: int = 10,
+    max_overflow: int = 0,
     sqlite_cache_mb: int = 8,
     work_mem_mb: int = 16,
 ) -> AsyncEngine:
@@ -51,6 +53,7 @@ def create_engine(
         engine = create_async_engine(
             parsed,
             connect_args={"timeout": 30},
+            poolclass=FairQueuePool,
             pool_size=SQLITE_POOL_SIZE,
             max_overflow=SQLITE_MAX_OVERFLOW,
             pool_reset_on_return=None,  # see _roll_back_if_begun
@@ -61,6 +64,7 @@ def create_engine(
         return engine
     engine = create_async_engine(
         parsed,
+        poolclass=FairQueuePool,
         pool_size=pool_size,
         max_overflow=max_overflow,
         connect_args={"server_settings": {"timezone": "UTC", "work_mem": f"{work_mem_mb}MB"}},
@@ -113,11 +117,30 @@ def create_sessionmaker(
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
+class RequestSession:
+    """One request's session, made on first use: a request that never touches the
+    database (a health probe, a refused one, a cache hit) makes none."""
+
+    __slots__ = ("_sessionmaker", "session")
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self.session: AsyncSession | None = None
+
+    def get(self) -> AsyncSession:
+        if self.session is None:
+            self.session = self._sessionmaker()
+        return self.session
+
+
+REQUEST_SESSION = "db"
+
+
 class SessionMiddleware:
     """Pure-ASGI middleware: gives each HTTP request one session, closed when it ends.
 
-    The session connects lazily, so requests that never touch the database cost nothing.
-    Handlers commit once at the edge; anything uncommitted is rolled back on close.
+    The session is made when first asked for and connects when first used. Handlers commit
+    once at the edge; anything uncommitted is rolled back on close.
     """
 
     def __init__(self, app: ASGIApp, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -128,14 +151,25 @@ class SessionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        async with self.sessionmaker() as session:
-            scope.setdefault("state", {})["db"] = session
+        holder = RequestSession(self.sessionmaker)
+        scope.setdefault("state", {})[REQUEST_SESSION] = holder
+        try:
             await self.app(scope, receive, send)
+        finally:
+            if holder.session is not None:
+                async with holder.session:  # closes it, shielded from cancellation
+                    pass
 
 
 def get_session(request: Request) -> AsyncSession:
-    session: AsyncSession = request.state.db
-    return session
+    holder: RequestSession = getattr(request.state, REQUEST_SESSION)
+    return holder.get()
+
+
+def opened_session(scope: Scope) -> AsyncSession | None:
+    """The request's session if it has made one."""
+    holder: RequestSession | None = scope.get("state", {}).get(REQUEST_SESSION)
+    return holder.session if holder is not None else None
 
 
 # A result row of any shape: SQLAlchemy 2.1 types rows by their columns, which Core queries

@@ -75,8 +75,11 @@ class Settings(BaseSettings):
     # `off` leaves it to `colophon worker`.
     worker: Switch = Switch.ON
     preview_token_hours: int = Field(default=72, ge=1, le=24 * 90)
+    # Connections a process keeps. Extra ones made under a burst (the overflow) are closed
+    # as soon as the pool has its number idle, so a steady load above the pool's size
+    # opened and closed ~20 connections a second: none by default.
     db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    db_max_overflow: int = Field(default=0, ge=0)
     # Connections a process keeps for counting a public search's facets while its page is
     # read (api/services/beside.py); 0 counts them after the page, on the request's own.
     db_beside_connections: int = Field(default=2, ge=0, le=64)

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.cache.clock import ContentClock
 from api.cache.store import Entry, Key, ResponseStore
 from api.caching import matches_entity_tag
+from api.db import opened_session
 from api.services import content_version
 
 CACHEABLE_STATUS = {200, 301, 404}
@@ -75,7 +76,7 @@ class ResponseCacheMiddleware:
     def _refreshing(self, scope: Scope, send: Send) -> Send:
         async def refreshed_first(message: Message) -> None:
             if message["type"] == "http.response.start":
-                db = scope.get("state", {}).get("db")
+                db = opened_session(scope)
                 if db is not None and content_version.bumped(db):
                     await self.clock.refresh(db)  # committed: see it before answering
             await send(message)

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.db import get_session
+
 # The endpoint's keyword arguments for this request, or None: let FastAPI resolve them.
 AnonymousArguments = Callable[[Request], dict[str, Any] | None]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Response]])
@@ -46,7 +48,7 @@ class PublicReadRoute(APIRoute):
             resolved = arguments(request) if is_anonymous(request) else None
             if resolved is None:
                 return await declared(request)
-            await read_alone(request.state.db)
+            await read_alone(get_session(request))
             response: Response = await endpoint(**resolved)
             return response
 

@@ -74,6 +74,7 @@ def create_app(
                 max_overflow=0,
                 sqlite_cache_mb=settings.sqlite_cache_mb,
                 work_mem_mb=settings.db_work_mem_mb,
+                custom_plans=True,  # it only counts search results
             ),
             size,
         )

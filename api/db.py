@@ -36,10 +36,17 @@ def create_engine(
     max_overflow: int = 0,
     sqlite_cache_mb: int = 8,
     work_mem_mb: int = 16,
+    custom_plans: bool = False,
 ) -> AsyncEngine:
-    """An async engine for a SQLite or PostgreSQL URL, tuned for each. The pool sizes and
-    `work_mem_mb` are PostgreSQL's; SQLite's pool is fixed, with `sqlite_cache_mb` of page
-    cache a connection."""
+    """An async engine for a SQLite or PostgreSQL URL, tuned for each. The pool sizes,
+    `work_mem_mb` and `custom_plans` are PostgreSQL's; SQLite's pool is fixed, with
+    `sqlite_cache_mb` of page cache a connection.
+
+    `custom_plans`: PostgreSQL plans every execution of a prepared statement for its values
+    instead of settling on a generic plan after five. For searches: a generic plan cannot
+    tell a word in 600 documents from one in 70,000, and the one it settles on was up to
+    40% slower at 100,000 publications. Planning each time costs ~0.2 ms, too much for the
+    statements that read one publication."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -62,12 +69,15 @@ def create_engine(
         event.listen(engine.sync_engine, "connect", partial(_run_pragmas, pragmas))
         event.listen(engine.sync_engine, "reset", _roll_back_if_begun)
         return engine
+    server_settings = {"timezone": "UTC", "work_mem": f"{work_mem_mb}MB"}
+    if custom_plans:
+        server_settings["plan_cache_mode"] = "force_custom_plan"
     engine = create_async_engine(
         parsed,
         poolclass=FairQueuePool,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        connect_args={"server_settings": {"timezone": "UTC", "work_mem": f"{work_mem_mb}MB"}},
+        connect_args={"server_settings": server_settings},
         # asyncpg's JSON codec parses with this: the relations of a page arrive as JSON.
         json_deserializer=orjson.loads,
     )

@@ -22,6 +22,13 @@ def _engine(database: Database, size: int, **options: float) -> AsyncEngine:
     )
 
 
+async def _served(engine: AsyncEngine, served: list[object], name: object) -> None:
+    """A request: takes a connection, uses it, and notes that it was served."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        served.append(name)
+
+
 def test_every_engine_queues_fairly(migrated: Database) -> None:
     engine = create_engine(migrated.url)
     assert isinstance(engine.sync_engine.pool, FairQueuePool)
@@ -31,20 +38,14 @@ async def test_a_request_arriving_as_a_connection_returns_waits_behind_the_one_w
     migrated: Database,
 ) -> None:
     engine = _engine(migrated, 1)
-    served: list[str] = []
-
-    async def ask(name: str) -> None:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-            served.append(name)
-
+    served: list[object] = []
     try:
         holder = await engine.connect()
-        waiting = asyncio.create_task(ask("waiting"))
+        waiting = asyncio.create_task(_served(engine, served, "waiting"))
         await asyncio.sleep(0.05)
         assert served == []  # it waits for the one connection
         await holder.close()  # wakes the waiting request, which has not run yet
-        await ask("newcomer")  # asks in the same turn of the event loop
+        await _served(engine, served, "newcomer")  # asks in the same turn of the event loop
         await waiting
         assert served == ["waiting", "newcomer"]
     finally:
@@ -53,25 +54,22 @@ async def test_a_request_arriving_as_a_connection_returns_waits_behind_the_one_w
 
 async def test_many_waiting_requests_are_served_in_order(migrated: Database) -> None:
     engine = _engine(migrated, 2)
-    served: list[int] = []
-
-    async def ask(number: int) -> None:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-            served.append(number)
-
+    served: list[object] = []
     try:
         holders = [await engine.connect() for _ in range(2)]
         tasks = []
         for number in range(20):
-            tasks.append(asyncio.create_task(ask(number)))
+            tasks.append(asyncio.create_task(_served(engine, served, number)))
             await asyncio.sleep(0)  # each starts waiting before the next is made
         for holder in holders:
             await holder.close()
         await asyncio.gather(*tasks)
         # Two connections serve the line; each finishes in the order it was handed one,
         # give or take the other connection's request.
-        assert all(abs(position - number) <= 1 for position, number in enumerate(served))
+        assert all(
+            isinstance(number, int) and abs(position - number) <= 1
+            for position, number in enumerate(served)
+        )
     finally:
         await engine.dispose()
 

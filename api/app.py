@@ -27,7 +27,7 @@ from api.logging import configure_logging
 from api.middleware import AccessLog, AccessLogMiddleware, BodyLimitMiddleware, HeadAsGetMiddleware
 from api.ratelimit import RateLimitMiddleware, create_rate_limiter
 from api.rest.app import create_rest_api
-from api.services.beside import POOL_KEY, BesidePool
+from api.services.beside import POOL_KEY, SEARCH_KEY, BesidePool
 from api.settings import Settings, Switch
 from api.worker import Worker
 
@@ -78,8 +78,22 @@ def create_app(
             ),
             size,
         )
+    search_engine = None
+    if (
+        sessionmaker is None
+        and settings.db_search_connections
+        and engine.dialect.name == "postgresql"
+    ):
+        search_engine = create_engine(
+            settings.database_url,
+            pool_size=settings.db_search_connections,
+            max_overflow=0,
+            work_mem_mb=settings.db_work_mem_mb,
+            custom_plans=True,  # it only reads searches
+        )
+    pools: dict[str, Any] = {POOL_KEY: beside, SEARCH_KEY: search_engine}
     sessionmaker = sessionmaker or create_sessionmaker(
-        engine, info={POOL_KEY: beside} if beside else None
+        engine, info={key: pool for key, pool in pools.items() if pool is not None} or None
     )
     # Read (or, on a first development run, generate and keep) the key that signs tokens.
     secret_key = settings.resolved_secret_key()
@@ -122,6 +136,8 @@ def create_app(
         await engine.dispose()
         if beside is not None:
             await beside.engine.dispose()
+        if search_engine is not None:
+            await search_engine.dispose()
         if clock_engine is not None:
             await clock_engine.dispose()
 
@@ -173,7 +189,13 @@ def create_app(
     app.state.secret_key = secret_key
     app.state.engine = engine
     # Every engine a request's statements may go through (for counting them).
-    app.state.request_engines = [engine] + ([beside.engine] if beside else [])
+    app.state.search_engine = search_engine
+    app.state.beside_engine = beside.engine if beside else None
+    app.state.request_engines = [
+        engine,
+        *([search_engine] if search_engine else []),
+        *([beside.engine] if beside else []),
+    ]
     app.state.sessionmaker = sessionmaker
     app.state.rate_limiter = rate_limiter
     app.state.response_store = store

@@ -8,6 +8,7 @@ from sqlalchemy import Row, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -169,6 +170,12 @@ class SessionMiddleware:
             if holder.session is not None:
                 async with holder.session:  # closes it, shielded from cancellation
                     pass
+
+
+def dialect_name(db: AsyncSession | AsyncConnection) -> str:
+    """`sqlite` or `postgresql`, for a session or a connection."""
+    bind = db.get_bind() if isinstance(db, AsyncSession) else db
+    return bind.dialect.name
 
 
 def get_session(request: Request) -> AsyncSession:

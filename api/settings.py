@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # Connections a process keeps for counting a public search's facets while its page is
     # read (api/services/beside.py); 0 counts them after the page, on the request's own.
     db_beside_connections: int = Field(default=2, ge=0, le=64)
+    # PostgreSQL: connections a process keeps for reading public searches' pages and
+    # highlights, planned for each search's words (api/services/beside.py); 0 reads them on
+    # the request's own connection, with the plans PostgreSQL settles on.
+    db_search_connections: int = Field(default=4, ge=0, le=64)
     # PostgreSQL's memory for one sort or hash in a statement (its default is 4 MB): a broad
     # search's facets count tens of thousands of rows, which spill to disk below ~16 MB.
     db_work_mem_mb: int = Field(default=16, ge=1, le=2048)

@@ -11,8 +11,10 @@ that do not validate) takes FastAPI's path unchanged, so every error keeps its o
 
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,7 +50,7 @@ class PublicReadRoute(APIRoute):
             resolved = arguments(request) if is_anonymous(request) else None
             if resolved is None:
                 return await declared(request)
-            await read_alone(get_session(request))
+            read_alone(get_session(request))
             response: Response = await endpoint(**resolved)
             return response
 
@@ -59,15 +61,28 @@ def is_anonymous(request: Request) -> bool:
     return "authorization" not in request.headers
 
 
-async def read_alone(db: AsyncSession) -> None:
+def read_alone(db: AsyncSession) -> None:
     """An anonymous GET only reads, one statement (sometimes two) each its own snapshot: on
     PostgreSQL its session reads outside a transaction (AUTOCOMMIT), which spares the BEGIN
-    and ROLLBACK round trips. SQLite begins no transaction for a read anyway, and a session
-    bound to a connection (the tests' outer transaction) keeps that connection's state."""
+    and ROLLBACK round trips. The session is pointed at an AUTOCOMMIT view of its engine
+    rather than connected here: a search reads on connections of its own and may never
+    need the request's. SQLite begins no transaction for a read anyway, and a session bound
+    to a connection (the tests' outer transaction) keeps that connection's state."""
     bind = db.bind
     if (
         isinstance(bind, AsyncEngine)
         and bind.dialect.name == "postgresql"
         and not db.in_transaction()
     ):
-        await db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        db.sync_session.bind = _autocommit_view(bind.sync_engine)
+
+
+_AUTOCOMMIT_VIEWS: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
+
+
+def _autocommit_view(engine: Engine) -> Engine:
+    """The engine's pool, its connections handed out in AUTOCOMMIT; made once per engine."""
+    view = _AUTOCOMMIT_VIEWS.get(engine)
+    if view is None:
+        view = _AUTOCOMMIT_VIEWS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return view

@@ -15,11 +15,19 @@ its own connection while waiting for another that only it could free.
 Only public reads may run beside: each statement then reads its own snapshot, as public
 reads do anyway (they run in AUTOCOMMIT on PostgreSQL); an editor's transaction keeps
 every statement in it.
+
+On PostgreSQL a public search also reads its page and highlights on a pool of its own
+(`COLOPHON_DB_SEARCH_CONNECTIONS`, see `search_reader`), waited for in turn. Both pools plan
+every execution for its values: after five executions of a prepared statement PostgreSQL
+may settle on a generic plan, which cannot tell a word in 600 documents from one in 70,000
+(searches at 100,000 publications were up to 40% slower with it). The request's own pool
+keeps generic plans, which the one-publication read needs: planning it costs as much as
+running it.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -27,8 +35,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 T = TypeVar("T")
 Work = Callable[[AsyncSession | AsyncConnection], Awaitable[T]]
-# Where a session finds the connections beside (its sessionmaker's `info`).
+# Where a session finds the connections beside and the search pool's engine (its
+# sessionmaker's `info`).
 POOL_KEY = "beside"
+SEARCH_KEY = "search"
+Reader = AsyncSession | AsyncConnection
+
+
+@asynccontextmanager
+async def search_reader(db: AsyncSession, *, public: bool) -> AsyncIterator[Reader]:
+    """Where a search reads its page and highlights: for the public, on PostgreSQL, a
+    connection of the search pool (AUTOCOMMIT, as public reads are); else the session."""
+    engine = db.info.get(SEARCH_KEY) if public else None
+    if not isinstance(engine, AsyncEngine):
+        yield db
+        return
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 @dataclass(slots=True)
@@ -43,11 +67,14 @@ class BesidePool:
 
 class Beside(Generic[T]):
     """`work` started on a connection beside the session's if one is free, else kept to run
-    on the session when its result is asked for. Used as `async with`: if the request fails
-    first, the work beside is stopped and its connection goes back."""
+    on `reader` (the search's reader, by default the session) when its result is asked for.
+    Used as `async with`: if the request fails first, the work beside is stopped and its
+    connection goes back."""
 
-    def __init__(self, db: AsyncSession, work: Work[T], *, public: bool) -> None:
-        self._db = db
+    def __init__(
+        self, db: AsyncSession, work: Work[T], *, public: bool, reader: Reader | None = None
+    ) -> None:
+        self._reader = reader if reader is not None else db
         self._work = work
         self._task: asyncio.Task[T] | None = None
         pool = db.info.get(POOL_KEY) if public else None
@@ -66,7 +93,7 @@ class Beside(Generic[T]):
 
     async def result(self) -> T:
         if self._task is None:
-            return await self._work(self._db)
+            return await self._work(self._reader)
         return await self._task
 
     async def _run(self, pool: BesidePool) -> T:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from api.db import dialect_name
 from api.services.search import (
     MARK_END,
     MARK_START,
@@ -31,11 +32,11 @@ class Highlight:
 
 
 async def highlight(
-    db: AsyncSession, query: SearchQuery, ids: Sequence[int]
+    db: AsyncSession | AsyncConnection, query: SearchQuery, ids: Sequence[int]
 ) -> dict[int, Highlight]:
     if not ids or query.is_empty:
         return {}
-    if db.get_bind().dialect.name == "sqlite":
+    if dialect_name(db) == "sqlite":
         # `+rowid`: FTS5 walks the query's matches once and keeps the page's, instead of
         # seeking each id, which for a prefix merges every matching word's list again.
         rows = await db.execute(

@@ -21,11 +21,11 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
-from api.db import AnyRow
-from api.services.beside import Beside
+from api.db import AnyRow, dialect_name
+from api.services.beside import Beside, search_reader
 from api.services.facets import DEFAULT_FACET_LIMIT, Facets, count_facets
 from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
@@ -146,9 +146,11 @@ async def find_publications(
         among = search_among(filters)
         counted = count_matches(query, _dialect(db), among)
         public = filters.scope is None
-        async with Beside(db, lambda conn: conn.scalar(counted), public=public) as counting:
-            rows = await _search_page(db, query, among, order, offset, limit, relations)
-            matches = await counting.result()
+        async with search_reader(db, public=public) as reader:
+            counting = Beside(db, lambda conn: conn.scalar(counted), public=public, reader=reader)
+            async with counting:
+                rows = await _search_page(reader, query, among, order, offset, limit, relations)
+                matches = await counting.result()
         return PublicationPage(rows=rows, total=matches or 0, relations=relations)
     dialect = _dialect(db)
     values: dict[str, Any] = {"offset": offset, "limit": limit}
@@ -238,11 +240,17 @@ async def search_publications(
     order = order or PublicationOrder.RELEVANCE
     among = search_among(filters)
     public = filters.scope is None
-    facets = Beside(db, lambda conn: count_facets(conn, query, among, facet_limit), public=public)
-    async with facets:
-        rows = await _search_page(db, query, among, order, offset, limit, relations)
-        highlights = await highlight(db, query, [row.id for row in rows])
-        return SearchResults(rows, await facets.result(), highlights, relations)
+    async with search_reader(db, public=public) as reader:
+        facets = Beside(
+            db,
+            lambda conn: count_facets(conn, query, among, facet_limit),
+            public=public,
+            reader=reader,
+        )
+        async with facets:
+            rows = await _search_page(reader, query, among, order, offset, limit, relations)
+            highlights = await highlight(reader, query, [row.id for row in rows])
+            return SearchResults(rows, await facets.result(), highlights, relations)
 
 
 def search_among(filters: PublicationFilter) -> Among:
@@ -267,7 +275,7 @@ PUBLIC_SEARCH = Among(
 
 
 async def _search_page(
-    db: AsyncSession,
+    db: AsyncSession | AsyncConnection,
     query: SearchQuery,
     among: Among,
     order: PublicationOrder,
@@ -431,8 +439,8 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _dialect(db: AsyncSession) -> str:
-    return db.get_bind().dialect.name
+def _dialect(db: AsyncSession | AsyncConnection) -> str:
+    return dialect_name(db)
 
 
 EDITOR_COLUMNS = (*DETAIL_COLUMNS, P.status, P.body_markdown, P.editorial_notes, P.created_at)

@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from api.db import dialect_name
+
 # Names and footnotes in their order on the page (link position, footnote number), so the
 # importer, which assembles the same text itself, indexes exactly what this SQL does.
 _NAMES = """
@@ -220,7 +222,7 @@ async def reindex_publications(
     if not publication_ids:
         return
     ids = list(publication_ids)
-    if _dialect(db) == "sqlite":
+    if dialect_name(db) == "sqlite":
         await db.execute(_SQLITE_DELETE, {"ids": ids})
         await db.execute(_SQLITE_INSERT, {"ids": ids})
         await db.execute(_SQLITE_UPSERT_KEYS, {"ids": ids})
@@ -234,7 +236,7 @@ async def reindex_facets(db: AsyncSession, publication_ids: Sequence[int]) -> No
     unpublishing."""
     if not publication_ids:
         return
-    statement = _SQLITE_UPSERT_KEYS if _dialect(db) == "sqlite" else _POSTGRES_FACETS
+    statement = _SQLITE_UPSERT_KEYS if dialect_name(db) == "sqlite" else _POSTGRES_FACETS
     await db.execute(statement, {"ids": list(publication_ids)})
 
 
@@ -361,8 +363,3 @@ def _bigint_array(values: Sequence[int]) -> bytes:
             struct.pack("!iq", 8, value) for value in values
         )
     return struct.pack("!i", len(body)) + body
-
-
-def _dialect(db: AsyncSession | AsyncConnection) -> str:
-    bind = db.get_bind() if isinstance(db, AsyncSession) else db
-    return bind.dialect.name

@@ -39,19 +39,22 @@ async def site(fresh_database: Database) -> Database:
     return fresh_database
 
 
-def _app(site: Database, tmp_path: Path, beside: int) -> Starlette:
-    return create_app(settings_for(site, tmp_path, db_beside_connections=beside))
+def _app(site: Database, tmp_path: Path, beside: int, search: int = 4) -> Starlette:
+    return create_app(
+        settings_for(site, tmp_path, db_beside_connections=beside, db_search_connections=search)
+    )
 
 
 def _counting(app: Starlette, *, beside_too: bool = False) -> list[str]:
-    """The statements the request's own connections send, and those beside if asked."""
+    """The statements a request's search sends but those beside, or all of them."""
     sent: list[str] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         sent.append(statement)
 
-    for engine in app.state.request_engines if beside_too else [app.state.engine]:
-        event.listen(engine.sync_engine, "before_cursor_execute", before)
+    for engine in app.state.request_engines:
+        if beside_too or engine is not app.state.beside_engine:
+            event.listen(engine.sync_engine, "before_cursor_execute", before)
     return sent
 
 
@@ -66,8 +69,8 @@ async def test_facets_beside_the_page_are_the_facets_after_it(
     site: Database, tmp_path: Path
 ) -> None:
     answers, own_statements, all_statements = [], [], []
-    for beside in (2, 0):
-        app = _app(site, tmp_path, beside)
+    for beside, search in ((2, 4), (0, 0)):
+        app = _app(site, tmp_path, beside, search)
         sent, every = _counting(app), _counting(app, beside_too=True)
         async with serving(app) as client:
             await _search(client)  # connections opened, statements prepared
@@ -122,8 +125,8 @@ async def test_a_search_lists_total_beside_its_page_is_the_total_after_it(
     site: Database, tmp_path: Path
 ) -> None:
     answers, own_statements = [], []
-    for beside in (2, 0):
-        app = _app(site, tmp_path, beside)
+    for beside, search in ((2, 4), (0, 0)):
+        app = _app(site, tmp_path, beside, search)
         sent = _counting(app)
         async with serving(app) as client:
             params: dict[str, str | int] = {"q": "harbour", "per_page": 2, "page": 2}
@@ -139,18 +142,29 @@ async def test_a_search_lists_total_beside_its_page_is_the_total_after_it(
 
 
 @pytest.mark.skipif(POSTGRES_URL is None, reason="PostgreSQL's plan cache")
-async def test_counting_beside_plans_each_search_for_its_words(
+async def test_searches_plan_each_execution_for_their_words(
     databases: DatabaseFactory, tmp_path: Path
 ) -> None:
-    """A generic plan cannot tell a rare word from a common one: the connections that count
-    search results plan every execution; the request's own keep PostgreSQL's default (a
-    publication read would pay ~0.2 ms of planning each time)."""
+    """A generic plan cannot tell a rare word from a common one: the connections public
+    searches read and count on plan every execution; the request's own keep PostgreSQL's
+    default (a publication read would pay ~0.2 ms of planning each time)."""
     database = await databases.create("postgresql", migrated=True)
     app = create_app(settings_for(database, tmp_path, db_beside_connections=1))
-    async with serving(app):
-        request_engine, beside_engine = app.state.request_engines
+    async with serving(app) as client:
         modes = []
-        for engine in (request_engine, beside_engine):
+        for engine in (app.state.engine, app.state.search_engine, app.state.beside_engine):
             async with engine.connect() as conn:
                 modes.append(await conn.scalar(text("SHOW plan_cache_mode")))
-    assert modes == ["auto", "force_custom_plan"]
+        searched = _counting(app)
+        own: list[str] = []
+        event.listen(
+            app.state.engine.sync_engine,
+            "before_cursor_execute",
+            lambda _conn, _cursor, statement, *_args: own.append(statement),
+        )
+        response = await client.get(SEARCH, params={"q": "harbour"})
+        assert response.status_code == 200, response.text
+    assert modes == ["auto", "force_custom_plan", "force_custom_plan"]
+    # The page and highlights left the request's connection (the rate limiter's writes stay).
+    assert any("publication" in statement for statement in searched)
+    assert not [statement for statement in own if "publication" in statement]

@@ -91,7 +91,10 @@ def create_app(
             work_mem_mb=settings.db_work_mem_mb,
             custom_plans=True,  # it only reads searches
         )
-    pools: dict[str, Any] = {POOL_KEY: beside, SEARCH_KEY: search_engine}
+    searching = (
+        search_engine.execution_options(isolation_level="AUTOCOMMIT") if search_engine else None
+    )
+    pools: dict[str, Any] = {POOL_KEY: beside, SEARCH_KEY: searching}
     sessionmaker = sessionmaker or create_sessionmaker(
         engine, info={key: pool for key, pool in pools.items() if pool is not None} or None
     )

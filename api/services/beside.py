@@ -45,13 +45,13 @@ Reader = AsyncSession | AsyncConnection
 @asynccontextmanager
 async def search_reader(db: AsyncSession, *, public: bool) -> AsyncIterator[Reader]:
     """Where a search reads its page and highlights: for the public, on PostgreSQL, a
-    connection of the search pool (AUTOCOMMIT, as public reads are); else the session."""
+    connection of the search pool (whose engine the app registers in AUTOCOMMIT, as public
+    reads are); else the session."""
     engine = db.info.get(SEARCH_KEY) if public else None
     if not isinstance(engine, AsyncEngine):
         yield db
         return
     async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
         yield conn
 
 

@@ -144,7 +144,7 @@ async def find_publications(
         if query.is_empty:
             return PublicationPage(rows=[], total=0)
         among = search_among(filters)
-        counted = count_matches(query, _dialect(db), among)
+        counted = count_matches(query, dialect_name(db), among)
         public = filters.scope is None
         async with search_reader(db, public=public) as reader:
             counting = Beside(db, lambda conn: conn.scalar(counted), public=public, reader=reader)
@@ -152,7 +152,7 @@ async def find_publications(
                 rows = await _search_page(reader, query, among, order, offset, limit, relations)
                 matches = await counting.result()
         return PublicationPage(rows=rows, total=matches or 0, relations=relations)
-    dialect = _dialect(db)
+    dialect = dialect_name(db)
     values: dict[str, Any] = {"offset": offset, "limit": limit}
     if _by_slugs_only(filters):
         present = tuple(name for name in SLUG_FILTERS if getattr(filters, name))
@@ -283,7 +283,7 @@ async def _search_page(
     limit: int,
     relations: bool,
 ) -> Sequence[AnyRow]:
-    dialect = _dialect(db)
+    dialect = dialect_name(db)
     columns: tuple[Any, ...] = SUMMARY_COLUMNS
     if relations:
         columns = (*SUMMARY_COLUMNS, *relation_columns(dialect))
@@ -310,7 +310,7 @@ async def get_publication(
     key = parse_reference(reference)
     if key is None:
         return None
-    statement = _detail_statement(_dialect(db), isinstance(key, int), relations)
+    statement = _detail_statement(dialect_name(db), isinstance(key, int), relations)
     result = await (await db.connection()).execute(statement, {"key": key, "now": utcnow()})
     row: AnyRow | None = result.first()
     if row is not None or isinstance(key, int):
@@ -437,10 +437,6 @@ def _instant(value: date | datetime) -> datetime:
 def _aware(value: datetime) -> datetime:
     """Times given without a zone are taken as UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _dialect(db: AsyncSession | AsyncConnection) -> str:
-    return dialect_name(db)
 
 
 EDITOR_COLUMNS = (*DETAIL_COLUMNS, P.status, P.body_markdown, P.editorial_notes, P.created_at)

@@ -23,10 +23,10 @@ def _engine(database: Database, size: int, **options: float) -> AsyncEngine:
 
 
 async def _served(engine: AsyncEngine, served: list[object], name: object) -> None:
-    """A request: takes a connection, uses it, and notes that it was served."""
+    """A request: takes a connection, notes that it was served, and uses it."""
     async with engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))
         served.append(name)
+        await conn.execute(text("SELECT 1"))
 
 
 def test_every_engine_queues_fairly(migrated: Database) -> None:
@@ -64,12 +64,9 @@ async def test_many_waiting_requests_are_served_in_order(migrated: Database) -> 
         for holder in holders:
             await holder.close()
         await asyncio.gather(*tasks)
-        # Two connections serve the line; each finishes in the order it was handed one,
-        # give or take the other connection's request.
-        assert all(
-            isinstance(number, int) and abs(position - number) <= 1
-            for position, number in enumerate(served)
-        )
+        # Each was handed a connection in the order it asked (when they finish depends on
+        # the server, and two connections serve the line).
+        assert served == list(range(20))
     finally:
         await engine.dispose()
 

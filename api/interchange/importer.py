@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.db import SQLITE_BUSY_TIMEOUT
+from api.interchange.foreign_keys import checked_at_commit
 from api.interchange.reading import (
     IMAGE_COLUMNS,
     SIMPLE_ENTITIES,
@@ -42,7 +43,7 @@ from api.interchange.records import (
     SubscriberRecord,
 )
 from api.interchange.rendering_worker import render_many
-from api.services import content_version
+from api.services import content_version, search_index
 from api.services.rendering import RenderedBody, check_footnotes
 from api.services.search_index import (
     FacetKeys,
@@ -134,6 +135,8 @@ async def import_directory(
             if engine.dialect.name == "postgresql" and publications.exists():
                 importer.vector_servers = await _vector_servers(stack, engine, workers)
             conn = await stack.enter_async_context(_transaction(engine))
+            first_load = await _is_first_load(conn, expected)
+            await stack.enter_async_context(checked_at_commit(conn, first_load=first_load))
             await stack.enter_async_context(bulk_load(conn, expected))
             for record_type, path in files:
                 await importer.import_file(conn, record_type, path)
@@ -204,6 +207,13 @@ async def _leave_wal_if_empty(driver: Any) -> bool:
     finally:
         await driver.execute(SQLITE_BUSY_TIMEOUT)
     return str(mode).lower() == "delete"
+
+
+async def _is_first_load(conn: AsyncConnection, expected: int) -> bool:
+    """A bulk load (see search_index.bulk_load) into a database without publications."""
+    if expected < search_index.BULK_LOAD_MINIMUM:
+        return False
+    return await conn.scalar(select(table_of(Publication).c.id).limit(1)) is None
 
 
 def _refused_by_constraint(exc: Exception) -> bool:

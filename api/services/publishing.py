@@ -111,7 +111,7 @@ async def create_publication(
         body_markdown=body,
         body_html=rendered.html,
         body_text=rendered.text,
-        word_count=len(rendered.text.split()),
+        word_count=rendered.word_count,
         editorial_notes=fields.get("editorial_notes"),
         status=PublicationStatus.DRAFT,
         created_by_id=principal.user_id,
@@ -165,7 +165,7 @@ async def update_publication(
             body_markdown=body,
             body_html=rendered.html,
             body_text=rendered.text,
-            word_count=len(rendered.text.split()),
+            word_count=rendered.word_count,
         )
         if "footnotes" in fields:
             await db.execute(delete(Footnote).where(col(Footnote.publication_id) == publication.id))

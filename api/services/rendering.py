@@ -130,16 +130,29 @@ def render_body(body_markdown: str, footnotes: Sequence[FootnoteSource]) -> Rend
     split = html.rfind(_NOTES_START) if footnotes else -1
     body_html = sanitize_html(html if split < 0 else html[:split])
     notes_html = "" if split < 0 else sanitize_html(html[split:])
-    text = html_to_text(body_html)
-    return RenderedBody(html=body_html + notes_html, text=text, word_count=len(text.split()))
+    blocks = _text_blocks(body_html)
+    return RenderedBody(
+        html=body_html + notes_html,
+        text=_joined(blocks),
+        word_count=sum(len(words) for words in blocks),
+    )
 
 
 def html_to_text(html: str) -> str:
     """Plain text of sanitized HTML: one paragraph per block, footnote markers dropped."""
+    return _joined(_text_blocks(html))
+
+
+def _text_blocks(html: str) -> list[list[str]]:
+    """The words of each non-empty block of sanitized HTML, footnote markers dropped."""
     html = _FOOTNOTE_REF.sub("", html)
     html = _BLOCK_END.sub("\n\n", html)
     text = unescape(_TEXT_ONLY.clean(html))
-    return "\n\n".join(" ".join(block.split()) for block in text.split("\n\n") if block.strip())
+    return [words for block in text.split("\n\n") if (words := block.split())]
+
+
+def _joined(blocks: list[list[str]]) -> str:
+    return "\n\n".join(" ".join(words) for words in blocks)
 
 
 def sanitize_html(html: str) -> str:

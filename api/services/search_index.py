@@ -136,6 +136,9 @@ _SQLITE_KEYS_VALUES = (
 )
 
 
+# A load bringing at least this many publications, and at least as many as are indexed, is
+# a bulk load (see bulk_load).
+BULK_LOAD_MINIMUM = 1000
 # Rebuilt after a bulk load (see bulk_load); the GIN indexes of the document and the head.
 _POSTGRES_INDEXES = {
     "ix_publication_search_document": "document",
@@ -200,7 +203,7 @@ async def bulk_load(conn: AsyncConnection, incoming: int) -> AsyncIterator[None]
         yield
         return
     existing = await conn.scalar(text("SELECT count(*) FROM publication_search"))
-    if incoming < max(existing or 0, 1000):
+    if incoming < max(existing or 0, BULK_LOAD_MINIMUM):
         yield
         return
     for name in _POSTGRES_INDEXES:

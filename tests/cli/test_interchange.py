@@ -8,10 +8,12 @@ from typing import Any
 import orjson
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import create_engine
 from api.interchange import importer
+from api.services import search_index
 from api.services.search_index import reindex_publications
 from tests.cli.helpers import colophon, read_ndjson, write_ndjson
 from tests.conftest import Database, DatabaseFactory
@@ -171,6 +173,95 @@ class TestRoundTrip:
         assert colophon("import", str(stringly)).exit_code == 0
         again = read_ndjson(_export(tmp_path, "again") / "authors.ndjson")
         assert len(again) == len(read_ndjson(dataset / "authors.ndjson"))
+
+
+async def _schema(url: str) -> list[tuple[Any, ...]]:
+    """Every constraint and index (PostgreSQL) or every schema object (SQLite)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                query = "SELECT type, name, sql FROM sqlite_master ORDER BY 1, 2, 3"
+            else:
+                query = """
+                    SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+                    FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+                    UNION ALL
+                    SELECT tablename, indexname, indexdef FROM pg_indexes
+                    WHERE schemaname = current_schema()
+                    ORDER BY 1, 2, 3
+                """
+            return [tuple(row) for row in await conn.execute(text(query))]
+    finally:
+        await engine.dispose()
+
+
+class TestBulkFirstLoad:
+    """A large first load sets the database's checks aside and restores them before it
+    commits (PostgreSQL: foreign keys checked once at the end, search indexes built once).
+    The dataset is made to count as large by lowering the threshold."""
+
+    @pytest.fixture(autouse=True)
+    def bulk(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(search_index, "BULK_LOAD_MINIMUM", 1)
+
+    def test_the_schema_after_the_load_is_the_schema_before(
+        self, cli_env: Database, dataset: Path
+    ) -> None:
+        before = asyncio.run(_schema(cli_env.url))
+        assert colophon("import", str(dataset)).exit_code == 0
+        assert asyncio.run(_schema(cli_env.url)) == before
+        if cli_env.backend == "postgresql":
+            assert any(row[1] == "fk_footnotes_publication_id_publications" for row in before)
+
+    def test_the_restored_foreign_keys_still_refuse_a_dangling_link(
+        self, cli_env: Database, dataset: Path
+    ) -> None:
+        assert colophon("import", str(dataset)).exit_code == 0
+
+        async def link_to_a_missing_author() -> None:
+            engine = create_engine(cli_env.url)
+            try:
+                async with engine.begin() as conn:
+                    publication = await conn.scalar(text("SELECT min(id) FROM publications"))
+                    await conn.execute(
+                        text(
+                            "INSERT INTO publication_authors (publication_id, author_id, position)"
+                            " VALUES (:p, 999999, 9)"
+                        ),
+                        {"p": publication},
+                    )
+            finally:
+                await engine.dispose()
+
+        with pytest.raises(IntegrityError):
+            asyncio.run(link_to_a_missing_author())
+
+    def test_the_search_index_is_what_rebuilding_it_gives(
+        self, cli_env: Database, dataset: Path
+    ) -> None:
+        assert colophon("import", str(dataset)).exit_code == 0
+        imported, rebuilt = asyncio.run(_index_then_rebuilt_index(cli_env.url))
+        assert len(imported) == 61
+        assert imported == rebuilt
+
+    def test_a_bad_last_line_leaves_nothing_and_the_schema_whole(
+        self, cli_env: Database, dataset: Path, tmp_path: Path
+    ) -> None:
+        before = asyncio.run(_schema(cli_env.url))
+        broken = _copy(dataset, tmp_path)
+        path = broken / "publications.ndjson"
+        records = read_ndjson(path)
+        records[-1] = {**records[-1], "author_ids": [424242]}
+        write_ndjson(path, records)
+
+        outcome = colophon("import", str(broken))
+
+        assert outcome.exit_code == 1
+        assert f"publications.ndjson:{len(records)}: author_ids[0]" in outcome.stderr
+        assert asyncio.run(_schema(cli_env.url)) == before
+        exported = _export(tmp_path, "after")
+        assert all(not read_ndjson(exported / f"{name}.ndjson") for name in FILES)
 
 
 class TestBadInput:

@@ -1,5 +1,6 @@
 """Fields every editable, addressable resource carries: an id, a slug, a version, timestamps."""
 
+import re
 from datetime import datetime
 
 from sqlmodel import Field, SQLModel
@@ -10,9 +11,12 @@ SLUG_MAX_LENGTH = 200
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
+_LETTER = re.compile("[a-z]")
+
+
 def require_letter(slug: str) -> str:
     """A slug always contains a letter, so it can never be mistaken for an id."""
-    if not any("a" <= c <= "z" for c in slug):
+    if not _LETTER.search(slug):
         raise ValueError("a slug must contain at least one letter")
     return slug
 

@@ -2,10 +2,11 @@
 compares incoming lines with (so a re-import writes only what changed)."""
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnElement, Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.interchange.records import (
@@ -59,13 +60,25 @@ def table_of(model: Any) -> Table:
     return table
 
 
+def one_of(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[Any]) -> Any:
+    """`column IN (values)`. On PostgreSQL one array parameter (`= ANY($1)`), so the
+    statement's text, SQLAlchemy's compiled form and the server's prepared statement are the
+    same whatever the number of values (an expanding IN renders a placeholder per value on
+    every execution); SQLite has no arrays and gets the expanding IN."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
 async def load_entities(
     conn: AsyncConnection, record_type: type[EntityRecord], ids: Sequence[int]
 ) -> dict[int, EntityRecord]:
     """Authors, categories, series or tags with these ids, as records."""
     table = table_of(SIMPLE_ENTITIES[record_type])
     fields = [f for f in record_type.model_fields if f in table.c]
-    rows = await conn.execute(select(*(table.c[f] for f in fields)).where(table.c.id.in_(ids)))
+    rows = await conn.execute(
+        select(*(table.c[f] for f in fields)).where(one_of(conn, table.c.id, ids))
+    )
     return {row.id: record_type.model_construct(**row._asdict()) for row in rows}
 
 
@@ -86,7 +99,9 @@ async def load_publications(
     table = table_of(Publication)
     # The rendered columns (body_html, body_text) are derived, and the largest: leave them.
     columns = [c for c in table.c if c.name not in ("body_html", "body_text", "word_count")]
-    rows = (await conn.execute(select(*columns).where(table.c.id.in_(ids)))).mappings().all()
+    rows = (
+        (await conn.execute(select(*columns).where(one_of(conn, table.c.id, ids)))).mappings().all()
+    )
     if not rows:
         return {}
     found = [row["id"] for row in rows]
@@ -161,7 +176,7 @@ async def _load_links(
         table = table_of(model)
         rows = await conn.execute(
             select(table.c.publication_id, table.c[column])
-            .where(table.c.publication_id.in_(ids))
+            .where(one_of(conn, table.c.publication_id, ids))
             .order_by(table.c.publication_id, table.c.position)
         )
         by_publication: defaultdict[int, list[int]] = defaultdict(list)
@@ -177,7 +192,7 @@ async def _load_footnotes(
     table = table_of(Footnote)
     rows = await conn.execute(
         select(table.c.publication_id, table.c.number, table.c.text, table.c.url, table.c.citation)
-        .where(table.c.publication_id.in_(ids))
+        .where(one_of(conn, table.c.publication_id, ids))
         .order_by(table.c.publication_id, table.c.number)
     )
     footnotes: defaultdict[int, list[FootnoteRecord]] = defaultdict(list)
@@ -199,7 +214,7 @@ async def _load_previous_slugs(
     table = table_of(PublicationSlug)
     rows = await conn.execute(
         select(table.c.publication_id, table.c.slug)
-        .where(table.c.publication_id.in_(ids))
+        .where(one_of(conn, table.c.publication_id, ids))
         .order_by(table.c.publication_id, table.c.retired_at, table.c.slug)
     )
     slugs: defaultdict[int, list[str]] = defaultdict(list)

@@ -47,6 +47,7 @@ from api.interchange.rendering_worker import render_many
 from api.services import content_version, search_index
 from api.services.rendering import RenderedBody, check_footnotes
 from api.services.search_index import (
+    BulkLoad,
     FacetKeys,
     SearchDocument,
     Vectors,
@@ -141,7 +142,7 @@ async def import_directory(
             conn = await stack.enter_async_context(_transaction(engine))
             first_load = await _is_first_load(conn, expected)
             await stack.enter_async_context(checked_at_commit(conn, first_load=first_load))
-            await stack.enter_async_context(bulk_load(conn, expected))
+            importer.bulk = await stack.enter_async_context(bulk_load(conn, expected))
             for record_type, path in files:
                 await importer.import_file(conn, record_type, path)
             await _advance_sequences(conn)
@@ -305,6 +306,9 @@ class _Importer:
         self.pending_slugs: dict[str, int] = {}
         # Ids of the publications file read so far (see _import_publications).
         self.seen_ids: set[int] = set()
+        # The search index's bulk load, if any: its indexes are built once the last
+        # publication is read (see _import_publications).
+        self.bulk: BulkLoad | None = None
 
     async def import_file(
         self, conn: AsyncConnection, record_type: type[Record], path: Path
@@ -347,6 +351,10 @@ class _Importer:
                 in_flight.append((batch, asyncio.create_task(self._prepare(batch))))
                 while len(in_flight) > PIPELINE_DEPTH:
                     await self._write_publications(conn, *await _next(in_flight))
+            if self.bulk is not None:
+                # The import's connection builds the indexes while the batches in flight
+                # render and get their vectors elsewhere: the build no longer runs alone.
+                await self.bulk.build_indexes()
             while in_flight:
                 await self._write_publications(conn, *await _next(in_flight))
         finally:

@@ -55,7 +55,10 @@ RecordId = Annotated[
     Field(ge=1, le=2**63 - 1),
     PlainSerializer(str, return_type=str),
 ]
-UtcTime = Annotated[AwareDatetime, PlainSerializer(format_time, return_type=str)]
+# Every time is held in UTC, whatever offset the line gave.
+UtcTime = Annotated[
+    AwareDatetime, AfterValidator(_to_utc), PlainSerializer(format_time, return_type=str)
+]
 Slug = Annotated[
     str,
     StringConstraints(max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN),
@@ -70,11 +73,6 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     file_name: ClassVar[str]
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _times_in_utc(cls, value: Any) -> Any:
-        return _to_utc(value) if isinstance(value, datetime) else value
 
 
 class EntityRecord(Record):

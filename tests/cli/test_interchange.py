@@ -115,6 +115,37 @@ class TestRoundTrip:
         for path in sorted(before.iterdir()):
             assert path.read_bytes() == (after / path.name).read_bytes(), path.name
 
+    def test_times_with_an_offset_are_kept_in_utc(
+        self, cli_env: Database, dataset: Path, tmp_path: Path
+    ) -> None:
+        source = _copy(dataset, tmp_path)
+        path = source / "publications.ndjson"
+        records = read_ndjson(path)
+        # New Year's morning in Seoul is still the old year in UTC: the year facet too.
+        records[0] = {**records[0], "published_at": "2018-01-01T05:30:00+09:00"}
+        write_ndjson(path, records)
+        authors = read_ndjson(source / "authors.ndjson")
+        authors[0] = {**authors[0], "created_at": "2020-01-01T00:00:00-05:00"}
+        write_ndjson(source / "authors.ndjson", authors)
+
+        assert colophon("import", str(source)).exit_code == 0
+
+        exported = _export(tmp_path, "out")
+        publication = next(
+            r
+            for r in read_ndjson(exported / "publications.ndjson")
+            if str(r["id"]) == str(records[0]["id"])
+        )
+        author = next(
+            r
+            for r in read_ndjson(exported / "authors.ndjson")
+            if str(r["id"]) == str(authors[0]["id"])
+        )
+        assert publication["published_at"] == "2017-12-31T20:30:00Z"
+        assert author["created_at"] == "2020-01-01T05:00:00Z"
+        imported, rebuilt = asyncio.run(_index_then_rebuilt_index(cli_env.url))
+        assert imported == rebuilt
+
     def test_a_changed_record_is_updated_in_place_and_its_version_advances(
         self, cli_env: Database, dataset: Path, tmp_path: Path
     ) -> None:

@@ -76,7 +76,7 @@ def carried(selections: Iterable[Selection]) -> frozenset[str]:
 def known_relations(row: AnyRow, names: frozenset[str]) -> dict[str, Any] | None:
     """The relations `names` of a row that carries them as JSON (`carried`), as GraphQL
     values; None when the row carries none."""
-    if not names or "authors_json" not in row._fields:
+    if not names or "authors_json" not in row._mapping:
         return None
     found = parsed_relations(row)
     return {name: _CARRIED[name][1](found) for name in names}

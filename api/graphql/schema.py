@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from api.graphql.documents import ParsedDocuments, ValidatedDocuments
 from api.graphql.errors import ErrorCodes, MaskUnexpectedErrors, is_worth_logging
+from api.graphql.execution import ColophonExecutionContext
 from api.graphql.limits import NodeLimit, QueryLimits
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
@@ -50,6 +51,7 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> ColophonSchema:
         types=[Publication, Author, Category, Series, Tag],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=ColophonExecutionContext,
     )
 
 

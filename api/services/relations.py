@@ -179,7 +179,8 @@ def parsed_relations(row: AnyRow) -> ParsedRelations:
         categories=_loads(mapping["categories_json"]) or [],
         tags=_loads(mapping["tags_json"]) or [],
         series=_loads(mapping["series_json"]),
-        footnotes=_loads(mapping.get("footnotes_json")) or [],
+        # `in`, not `.get`: a row mapping's `.get` finds a missing key by raising.
+        footnotes=_loads(mapping["footnotes_json"]) or [] if "footnotes_json" in mapping else [],
     )
 
 

@@ -116,7 +116,7 @@ class DirectoryEntry(relay.Node):
 
 
 def _version_of(row: AnyRow) -> int | None:
-    return row.version if "version" in row._fields else None
+    return row.version if "version" in row._mapping else None
 
 
 @strawberry.type(description="A person in a byline.")

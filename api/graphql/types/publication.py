@@ -93,7 +93,7 @@ class Publication(relay.Node):
             word_count=row.word_count,
             featured_image=Image.from_row(row),
             series_id=row.series_id,
-            detail=row if "body_html" in row._fields else None,
+            detail=row if "body_html" in row._mapping else None,
             unrestricted=unrestricted,
         )
 

@@ -1,0 +1,92 @@
+"""Field execution without graphql-core's per-field machinery where a field needs none of it.
+
+graphql-core executes every field alike: it builds a resolve-info object, reads the
+arguments, calls the resolver (strawberry's wrapper around `getattr` for a field without
+one), checks the result for an awaitable, then completes it through the type's wrappers. For
+a scalar or enum field that strawberry resolves by attribute (no resolver, no extension, no
+arguments, no schema extension wrapping resolvers) all of that amounts to reading the
+attribute and coercing the value, and such fields are most of a page: a 20-item category
+page holds about 360 of them. Those are answered here directly; anything else, and any value
+that is not plainly a value (null for a non-null field, an exception, an awaitable, one the
+type refuses), takes graphql-core's own path, which raises the errors it always raised.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from graphql import GraphQLObjectType, is_leaf_type, is_non_null_type
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    """How to answer one attribute-backed scalar or enum field."""
+
+    attribute: str
+    coerce: Callable[[Any], Any]
+    nullable: bool
+
+
+class ColophonExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        # A schema extension that wraps resolvers must see every field.
+        self._direct_leaves = manager is None or not manager.middlewares
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        if self._direct_leaves:
+            node = field_details_list[0].node
+            leaf = None if node.arguments else _leaf(parent_type, node.name.value)
+            if leaf is not None:
+                answer = self._answer_leaf(leaf, source)
+                if answer is not _MISSING:
+                    return answer
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+    def _answer_leaf(self, leaf: _Leaf, source: Any) -> Any:
+        """The field's completed value, or _MISSING for graphql-core's own path."""
+        value = getattr(source, leaf.attribute, _MISSING)
+        if value is None:
+            return None if leaf.nullable else _MISSING
+        if value is _MISSING or isinstance(value, Exception) or self.is_awaitable(value):
+            return _MISSING
+        try:
+            coerced = leaf.coerce(value)
+        except Exception:  # graphql-core's path raises it again, located
+            return _MISSING
+        return _MISSING if coerced is None or coerced is Undefined else coerced
+
+
+@cache
+def _leaf(parent_type: GraphQLObjectType, field_name: str) -> _Leaf | None:
+    """The field, if strawberry answers it with `getattr` and its type is a scalar or enum."""
+    field_def = parent_type.fields.get(field_name)
+    if field_def is None or field_def.args:
+        return None
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField):
+        return None
+    if not definition.is_basic_field or definition.default_resolver is not getattr:
+        return None
+    nullable = not is_non_null_type(field_def.type)
+    named = field_def.type if nullable else field_def.type.of_type
+    if not is_leaf_type(named):
+        return None
+    return _Leaf(definition.python_name, named.coerce_output_value, nullable)

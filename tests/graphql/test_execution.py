@@ -1,0 +1,131 @@
+"""The execution context's direct answers for attribute-backed scalar and enum fields give
+what graphql-core's own path gives, values and errors alike, and step aside for anything
+that path must see (a resolver, a schema extension that wraps resolvers)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, ClassVar
+
+import pytest
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.graphql.execution import ColophonExecutionContext
+from api.graphql.scalars import SCALARS
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Item:
+    name: str
+    count: int
+    colour: Colour
+    when: datetime
+    note: str | None
+    required: str
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+
+@dataclass
+class Source:
+    """What a resolver hands over: any object with the attributes."""
+
+    name: Any = "first"
+    count: Any = 3
+    colour: Any = Colour.BLUE
+    when: Any = datetime(2017, 6, 14, 9, 30, tzinfo=UTC)
+    note: Any = None
+    required: Any = "here"
+
+
+SOURCES: list[Any] = []
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return SOURCES
+
+
+DOCUMENT = "{ items { name count colour when note required shout } }"
+
+
+class CountsResolveInfo(ColophonExecutionContext):
+    built: int = 0
+
+    def build_resolve_info(self, *args: Any, **kwargs: Any) -> Any:
+        type(self).built += 1
+        return super().build_resolve_info(*args, **kwargs)
+
+
+class SeesEveryField(SchemaExtension):
+    seen: ClassVar[list[str]] = []
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: str, **kwargs: Any
+    ) -> Any:
+        type(self).seen.append(info.field_name)
+        return _next(root, info, *args, **kwargs)
+
+
+def _run(context: type, sources: list[Any], **schema_options: Any) -> dict[str, Any]:
+    SOURCES[:] = sources
+    schema = strawberry.Schema(
+        query=Query,
+        config=strawberry.schema.config.StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=context,
+        **schema_options,
+    )
+    result = schema.execute_sync(DOCUMENT)
+    return {
+        "data": result.data,
+        "errors": [(e.message, e.path) for e in result.errors or []],
+    }
+
+
+CASES: dict[str, list[Any]] = {
+    "plain values": [Source(), Source(name="second", count=0, colour=Colour.RED, note="n")],
+    "null in a non-null field": [Source(), Source(required=None)],
+    "a value the type refuses": [Source(count=2**40)],
+    "a value of the wrong kind": [Source(colour="green")],
+    "an exception as the value": [Source(name=ValueError("no name"))],
+    "an attribute missing": [Source(), object()],
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_answers_as_graphql_core_does(case: str) -> None:
+    direct = _run(ColophonExecutionContext, CASES[case])
+    plain = _run(StrawberryGraphQLCoreExecutionContext, CASES[case])
+    assert direct == plain
+    if case != "plain values":
+        assert direct["errors"], "each of these is an error in graphql-core's own path"
+
+
+def test_scalar_fields_skip_the_resolve_info() -> None:
+    CountsResolveInfo.built = 0
+    result = _run(CountsResolveInfo, [Source(), Source()])
+    assert not result["errors"]
+    # `items`, and `shout` on each of the two items: the six attribute fields need none.
+    assert CountsResolveInfo.built == 3
+
+
+def test_an_extension_that_wraps_resolvers_sees_every_field() -> None:
+    SeesEveryField.seen = []
+    result = _run(ColophonExecutionContext, [Source()], extensions=[SeesEveryField])
+    assert not result["errors"]
+    assert sorted(SeesEveryField.seen) == sorted(
+        ["items", "name", "count", "colour", "when", "note", "required", "shout"]
+    )

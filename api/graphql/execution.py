@@ -9,15 +9,23 @@ attribute and coercing the value, and such fields are most of a page: a 20-item 
 page holds about 360 of them. Those are answered here directly; anything else, and any value
 that is not plainly a value (null for a non-null field, an exception, an awaitable, one the
 type refuses), takes graphql-core's own path, which raises the errors it always raised.
+
+A field with a resolver of its own and no arguments (a publication's `authors`, an edge's
+`cursor`) is called the way strawberry calls it (the parent as `self` or `root`, an `Info`),
+without strawberry's generic wrapper around it, which converts arguments there are none of
+and runs field extensions there are none of: `answer_resolvers_directly`. graphql-core still
+does all the rest: awaiting, completing, errors.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from inspect import isfunction
 from typing import Any
 
-from graphql import GraphQLObjectType, is_leaf_type, is_non_null_type
+from graphql import GraphQLObjectType, GraphQLResolveInfo, is_leaf_type, is_non_null_type
 from graphql.pyutils import Path, Undefined
+from strawberry import Schema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -90,3 +98,41 @@ def _leaf(parent_type: GraphQLObjectType, field_name: str) -> _Leaf | None:
     if not is_leaf_type(named):
         return None
     return _Leaf(definition.python_name, named.coerce_output_value, nullable)
+
+
+def answer_resolvers_directly(schema: Schema) -> None:
+    """Give each argument-less field of `schema` whose resolver strawberry would call with
+    nothing but the parent and an `Info` a resolve function that does just that."""
+    if schema.schema_converter._exception_handler_specs:  # handlers wrap every resolver
+        return
+    for named in schema._schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for field_def in named.fields.values():
+            definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if isinstance(definition, StrawberryField):
+                direct = _direct_resolver(definition, schema.config.info_class)
+                if direct is not None:
+                    field_def.resolve = direct
+
+
+def _direct_resolver(
+    definition: StrawberryField, info_class: type
+) -> Callable[[Any, GraphQLResolveInfo[Any]], Any] | None:
+    resolver = definition.base_resolver
+    if resolver is None or definition.arguments or definition.extensions:
+        return None
+    call = resolver.wrapped_func
+    if not isfunction(call):  # a static or class method: strawberry's own path
+        return None
+    takes_self = resolver.self_parameter is not None
+    source_names = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def resolve(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        kwargs = dict.fromkeys(source_names, source)
+        if info_name is not None:
+            kwargs[info_name] = info_class(_raw_info=info, _field=definition)
+        return call(source, **kwargs) if takes_self else call(**kwargs)
+
+    return resolve

@@ -11,7 +11,7 @@ from strawberry.types import ExecutionContext
 
 from api.graphql.documents import ParsedDocuments, ValidatedDocuments
 from api.graphql.errors import ErrorCodes, MaskUnexpectedErrors, is_worth_logging
-from api.graphql.execution import ColophonExecutionContext
+from api.graphql.execution import ColophonExecutionContext, answer_resolvers_directly
 from api.graphql.limits import NodeLimit, QueryLimits
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
@@ -44,7 +44,7 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> ColophonSchema:
     extensions += [ErrorCodes, QueryLimits, NodeLimit, ParsedDocuments, ValidatedDocuments]
     if not options.introspection:
         extensions.append(DisableIntrospection)
-    return ColophonSchema(
+    schema = ColophonSchema(
         query=Query,
         mutation=Mutation,
         # Node types reached only through `node(id)` must still be in the schema.
@@ -53,6 +53,8 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> ColophonSchema:
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=ColophonExecutionContext,
     )
+    answer_resolvers_directly(schema)
+    return schema
 
 
 def sdl() -> str:

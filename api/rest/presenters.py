@@ -64,7 +64,7 @@ class Related:
         """The relations rows read with `relations.relation_columns` carry."""
         related = cls({}, {}, {}, {}, {})
         for row in rows:
-            parsed = relations.parsed_relations(row)
+            parsed = relations.parsed_relations(row._mapping)
             related.authors[row.id] = parsed.authors
             related.categories[row.id] = parsed.categories
             related.tags[row.id] = parsed.tags

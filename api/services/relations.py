@@ -21,6 +21,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import AnyRow
@@ -171,9 +172,8 @@ class ParsedRelations:
     footnotes: list[dict[str, Any]]
 
 
-def parsed_relations(row: AnyRow) -> ParsedRelations:
-    """The relations `relation_columns` put on a row."""
-    mapping = row._mapping
+def parsed_relations(mapping: RowMapping) -> ParsedRelations:
+    """The relations `relation_columns` put on a row, from the row's `_mapping`."""
     return ParsedRelations(
         authors=_loads(mapping["authors_json"]) or [],
         categories=_loads(mapping["categories_json"]) or [],

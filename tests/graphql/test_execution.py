@@ -10,10 +10,12 @@ from typing import Any, ClassVar
 
 import pytest
 import strawberry
+from graphql import GraphQLObjectType
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
 
-from api.graphql.execution import ColophonExecutionContext
+from api.graphql.execution import ColophonExecutionContext, answer_resolvers_directly
 from api.graphql.scalars import SCALARS
 
 
@@ -129,3 +131,69 @@ def test_an_extension_that_wraps_resolvers_sees_every_field() -> None:
     assert sorted(SeesEveryField.seen) == sorted(
         ["items", "name", "count", "colour", "when", "note", "required", "shout"]
     )
+
+
+@strawberry.type
+class Resolved:
+    name: str
+
+    @strawberry.field
+    def with_self(self) -> str:
+        return self.name + "!"
+
+    @strawberry.field
+    def with_info(self, info: Info) -> str:
+        return f"{info.field_name} of {self.name} for {info.context['reader']}"
+
+    @strawberry.field
+    @staticmethod
+    def with_root(root: "Resolved") -> str:
+        return root.name.upper()
+
+    @strawberry.field
+    async def later(self) -> str:
+        return self.name[::-1]
+
+    @strawberry.field
+    def with_argument(self, times: int = 2) -> str:
+        return self.name * times
+
+    @strawberry.field
+    def failing(self) -> str | None:
+        raise ValueError(f"no answer for {self.name}")
+
+
+@strawberry.type
+class ResolvedQuery:
+    @strawberry.field
+    def resolved(self) -> list[Resolved]:
+        return [Resolved(name="one"), Resolved(name="two")]
+
+
+RESOLVED = """{ resolved { name withSelf withInfo withRoot later withArgument(times: 3)
+    failing } }"""
+
+
+async def _resolved(direct: bool) -> dict[str, Any]:
+    schema = strawberry.Schema(query=ResolvedQuery)
+    if direct:
+        answer_resolvers_directly(schema)
+    result = await schema.execute(RESOLVED, context_value={"reader": "me"})
+    return {"data": result.data, "errors": [(e.message, e.path) for e in result.errors or []]}
+
+
+async def test_resolvers_called_directly_answer_as_strawberry_does() -> None:
+    direct, wrapped = await _resolved(True), await _resolved(False)
+    assert direct == wrapped
+    assert direct["data"]["resolved"][0]["withInfo"] == "withInfo of one for me"
+    assert len(direct["errors"]) == 2
+
+
+def test_only_argument_less_resolvers_are_called_directly() -> None:
+    schema = strawberry.Schema(query=ResolvedQuery)
+    answer_resolvers_directly(schema)
+    resolved = schema._schema.type_map["Resolved"]
+    assert isinstance(resolved, GraphQLObjectType)
+    fields = resolved.fields
+    direct = {name for name, f in fields.items() if f.resolve.__module__ == "api.graphql.execution"}
+    assert direct == {"withSelf", "withInfo", "withRoot", "later", "failing"}

@@ -2,9 +2,10 @@
 
 from functools import partial
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
-from sqlalchemy import Row, event
+from sqlalchemy import Engine, Row, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -192,3 +193,31 @@ def opened_session(scope: Scope) -> AsyncSession | None:
 # A result row of any shape: SQLAlchemy 2.1 types rows by their columns, which Core queries
 # built from column lists cannot spell out.
 AnyRow = Row[*tuple[Any, ...]]
+
+
+def read_alone(db: AsyncSession) -> None:
+    """For a request that only reads, each statement its own snapshot (as READ COMMITTED
+    gives any statement anyway): on PostgreSQL its session reads outside a transaction
+    (AUTOCOMMIT), which spares the BEGIN and ROLLBACK round trips. The session is pointed
+    at an AUTOCOMMIT view of its engine rather than connected here: a search reads on
+    connections of its own and may never need the request's. SQLite begins no transaction
+    for a read anyway, and a session bound to a connection (the tests' outer transaction)
+    or already in a transaction keeps it."""
+    bind = db.bind
+    if (
+        isinstance(bind, AsyncEngine)
+        and bind.dialect.name == "postgresql"
+        and not db.in_transaction()
+    ):
+        db.sync_session.bind = _autocommit_view(bind.sync_engine)
+
+
+_AUTOCOMMIT_VIEWS: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
+
+
+def _autocommit_view(engine: Engine) -> Engine:
+    """The engine's pool, its connections handed out in AUTOCOMMIT; made once per engine."""
+    view = _AUTOCOMMIT_VIEWS.get(engine)
+    if view is None:
+        view = _AUTOCOMMIT_VIEWS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return view

@@ -16,6 +16,7 @@ from api.graphql.limits import NodeLimit, QueryLimits
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.scalars import SCALARS
+from api.graphql.session import QueriesReadAlone
 from api.graphql.types.directory import Author, Category, Series, Tag
 from api.graphql.types.publication import Publication
 
@@ -41,7 +42,14 @@ def build_schema(options: SchemaOptions = SchemaOptions()) -> ColophonSchema:
     if options.mask_errors:
         extensions.append(MaskUnexpectedErrors)
     # The caches come after the hooks that set what they key on (the token limit, the rules).
-    extensions += [ErrorCodes, QueryLimits, NodeLimit, ParsedDocuments, ValidatedDocuments]
+    extensions += [
+        ErrorCodes,
+        QueryLimits,
+        NodeLimit,
+        ParsedDocuments,
+        ValidatedDocuments,
+        QueriesReadAlone,
+    ]
     if not options.introspection:
         extensions.append(DisableIntrospection)
     schema = ColophonSchema(

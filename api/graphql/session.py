@@ -1,10 +1,14 @@
 """The request's database session, shared safely by concurrent resolvers."""
 
 from asyncio import Lock
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from api.db import read_alone
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -30,3 +34,19 @@ class SerialSession:
     ) -> T:
         async with self._lock:
             return await work(self._session, *args, **kwargs)
+
+    def read_alone(self) -> None:
+        """This request only reads: see `api.db.read_alone`."""
+        read_alone(self._session)
+
+
+class QueriesReadAlone(SchemaExtension):
+    """A query only reads, so its statements run outside a transaction (`read_alone`): no
+    BEGIN and ROLLBACK around them. Decided when execution starts, once the operation's
+    type is known; a mutation keeps its one transaction."""
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        if execution.operation_type is OperationType.QUERY:
+            execution.context.db.read_alone()
+        yield

@@ -11,15 +11,12 @@ that do not validate) takes FastAPI's path unchanged, so every error keeps its o
 
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from fastapi.routing import APIRoute
-from sqlalchemy import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.db import get_session
+from api.db import get_session, read_alone
 
 # The endpoint's keyword arguments for this request, or None: let FastAPI resolve them.
 AnonymousArguments = Callable[[Request], dict[str, Any] | None]
@@ -59,30 +56,3 @@ class PublicReadRoute(APIRoute):
 
 def is_anonymous(request: Request) -> bool:
     return "authorization" not in request.headers
-
-
-def read_alone(db: AsyncSession) -> None:
-    """An anonymous GET only reads, one statement (sometimes two) each its own snapshot: on
-    PostgreSQL its session reads outside a transaction (AUTOCOMMIT), which spares the BEGIN
-    and ROLLBACK round trips. The session is pointed at an AUTOCOMMIT view of its engine
-    rather than connected here: a search reads on connections of its own and may never
-    need the request's. SQLite begins no transaction for a read anyway, and a session bound
-    to a connection (the tests' outer transaction) keeps that connection's state."""
-    bind = db.bind
-    if (
-        isinstance(bind, AsyncEngine)
-        and bind.dialect.name == "postgresql"
-        and not db.in_transaction()
-    ):
-        db.sync_session.bind = _autocommit_view(bind.sync_engine)
-
-
-_AUTOCOMMIT_VIEWS: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
-
-
-def _autocommit_view(engine: Engine) -> Engine:
-    """The engine's pool, its connections handed out in AUTOCOMMIT; made once per engine."""
-    view = _AUTOCOMMIT_VIEWS.get(engine)
-    if view is None:
-        view = _AUTOCOMMIT_VIEWS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return view

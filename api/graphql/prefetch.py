@@ -77,7 +77,7 @@ def known_relations(row: AnyRow, names: frozenset[str]) -> dict[str, Any] | None
     """The relations `names` of a row that carries them as JSON (`carried`), as GraphQL
     values; None when the row carries none."""
     mapping = row._mapping  # made anew at each access
-    if not names or "authors_json" not in mapping:
+    if not names or f"{min(names)}_json" not in mapping:
         return None
     found = parsed_relations(mapping)
     return {name: _CARRIED[name][1](found) for name in names}

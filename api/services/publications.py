@@ -29,7 +29,7 @@ from api.services.beside import Beside, search_reader
 from api.services.facets import DEFAULT_FACET_LIMIT, Facets, count_facets
 from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
-from api.services.relations import relation_columns
+from api.services.relations import relation_columns, relations_wanted
 from api.services.search import (
     Among,
     SearchQuery,
@@ -132,13 +132,14 @@ async def find_publications(
     order: PublicationOrder | None = None,
     offset: int = 0,
     limit: int = 20,
-    relations: bool = False,
+    relations: bool | frozenset[str] = False,
 ) -> PublicationPage:
     """One page of visible publication summaries and the total: one statement (a search: two,
-    the public's total counted beside the page, see `Beside`). With `relations`, each row also
-    carries its relations as JSON (`relation_columns`)."""
+    the public's total counted beside the page, see `Beside`). With `relations` (all, or
+    those named), each row also carries its relations as JSON (`relation_columns`)."""
     # Without a query every publication is equally relevant: the recency tie-break decides.
     order = order or default_order(filters)
+    wanted = relations_wanted(relations)
     query = filters.search_query
     if query is not None:
         if query.is_empty:
@@ -149,25 +150,23 @@ async def find_publications(
         async with search_reader(db, public=public) as reader:
             counting = Beside(db, lambda conn: conn.scalar(counted), public=public, reader=reader)
             async with counting:
-                rows = await _search_page(reader, query, among, order, offset, limit, relations)
+                rows = await _search_page(reader, query, among, order, offset, limit, wanted)
                 matches = await counting.result()
-        return PublicationPage(rows=rows, total=matches or 0, relations=relations)
+        return PublicationPage(rows=rows, total=matches or 0, relations=bool(wanted))
     dialect = dialect_name(db)
     values: dict[str, Any] = {"offset": offset, "limit": limit}
     if _by_slugs_only(filters):
         present = tuple(name for name in SLUG_FILTERS if getattr(filters, name))
-        statement, count = _cached_page_statements(dialect, order, relations, present)
+        statement, count = _cached_page_statements(dialect, order, wanted, present)
         values |= {name: list(getattr(filters, name)) for name in present}
         values["now"] = utcnow()
     else:
-        statement, count = _page_statements(
-            dialect, order, relations, publication_conditions(filters)
-        )
+        statement, count = _page_statements(dialect, order, wanted, publication_conditions(filters))
     connection = await db.connection()
     page = (await connection.execute(statement, values)).all()
     # An empty page is past the end, or the list is empty: only a later page needs the count.
     total = page[0].total if page else (await connection.scalar(count, values)) if offset else 0
-    return PublicationPage(rows=page, total=total or 0, relations=relations)
+    return PublicationPage(rows=page, total=total or 0, relations=bool(wanted))
 
 
 # The filters a list's statement can take as parameters (`PublicationFilter` fields).
@@ -188,7 +187,7 @@ def _by_slugs_only(filters: PublicationFilter) -> bool:
 
 @cache
 def _cached_page_statements(
-    dialect: str, order: PublicationOrder, relations: bool, present: tuple[str, ...]
+    dialect: str, order: PublicationOrder, relations: frozenset[str], present: tuple[str, ...]
 ) -> tuple[Select[Any], Select[Any]]:
     # Building a statement and its cache key cost more than running it: the slugs, the
     # moment and the page are parameters (`now`, one expanding list per filter in `present`).
@@ -202,7 +201,7 @@ def _cached_page_statements(
 def _page_statements(
     dialect: str,
     order: PublicationOrder,
-    relations: bool,
+    relations: frozenset[str],
     conditions: Sequence[ColumnElement[bool]],
 ) -> tuple[Select[Any], Select[Any]]:
     """The page with its total, and the total alone (for a page past the end); `offset`
@@ -215,7 +214,7 @@ def _page_statements(
     page = page_ids.offset(bindparam("offset")).limit(bindparam("limit")).subquery("page")
     columns = [*SUMMARY_COLUMNS, count.correlate(None).scalar_subquery().label("total")]
     if relations:
-        columns += relation_columns(dialect)
+        columns += relation_columns(dialect, only=relations)
     statement = ordered(select(*columns).join(page, page.c.id == P.id), order)
     return statement, count
 
@@ -248,7 +247,9 @@ async def search_publications(
             reader=reader,
         )
         async with facets:
-            rows = await _search_page(reader, query, among, order, offset, limit, relations)
+            rows = await _search_page(
+                reader, query, among, order, offset, limit, relations_wanted(relations)
+            )
             highlights = await highlight(reader, query, [row.id for row in rows])
             return SearchResults(rows, await facets.result(), highlights, relations)
 
@@ -281,12 +282,12 @@ async def _search_page(
     order: PublicationOrder,
     offset: int,
     limit: int,
-    relations: bool,
+    relations: frozenset[str],
 ) -> Sequence[AnyRow]:
     dialect = dialect_name(db)
     columns: tuple[Any, ...] = SUMMARY_COLUMNS
     if relations:
-        columns = (*SUMMARY_COLUMNS, *relation_columns(dialect))
+        columns = (*SUMMARY_COLUMNS, *relation_columns(dialect, only=relations))
     statement: Select[Any]
     if order is PublicationOrder.RELEVANCE:
         best = best_matches(query, dialect, among, offset=offset, limit=limit)

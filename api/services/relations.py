@@ -115,11 +115,23 @@ _TERM = ("id", "slug", "name")
 _FOOTNOTE = ("number", "text", "url", "citation")
 
 
+# The relations a page's rows can carry as JSON, by name.
+RELATIONS = frozenset({"authors", "categories", "tags", "series"})
+
+
+def relations_wanted(relations: bool | frozenset[str]) -> frozenset[str]:
+    """The relations a caller asks rows to carry: all of them (True), none, or those named."""
+    return RELATIONS if relations is True else relations or frozenset()
+
+
 @cache
-def relation_columns(dialect: str, *, detail: bool = False) -> tuple[Label[Any], ...]:
+def relation_columns(
+    dialect: str, *, detail: bool = False, only: frozenset[str] = RELATIONS
+) -> tuple[Label[Any], ...]:
     """Correlated columns giving each publication's relations as JSON: `authors`,
-    `categories`, `tags` (arrays, NULL when empty), `series` (an object or NULL), and with
-    `detail` the authors' bios and `footnotes`. Read them with `parsed_relations`.
+    `categories`, `tags` (arrays, NULL when empty), `series` (an object or NULL), or those
+    of them `only` names, and with `detail` the authors' bios and `footnotes`. Read them
+    with `parsed_relations`: a relation not carried reads as empty.
 
     Built once per dialect: expressions are immutable, and building them per request cost
     more than running them."""
@@ -147,6 +159,7 @@ def relation_columns(dialect: str, *, detail: bool = False) -> tuple[Label[Any],
         .scalar_subquery()
         .label("series_json"),
     ]
+    columns = [column for column in columns if column.name.removesuffix("_json") in only]
     if detail:
         columns.append(
             _json_array(
@@ -175,13 +188,17 @@ class ParsedRelations:
 def parsed_relations(mapping: RowMapping) -> ParsedRelations:
     """The relations `relation_columns` put on a row, from the row's `_mapping`."""
     return ParsedRelations(
-        authors=_loads(mapping["authors_json"]) or [],
-        categories=_loads(mapping["categories_json"]) or [],
-        tags=_loads(mapping["tags_json"]) or [],
-        series=_loads(mapping["series_json"]),
-        # `in`, not `.get`: a row mapping's `.get` finds a missing key by raising.
-        footnotes=_loads(mapping["footnotes_json"]) or [] if "footnotes_json" in mapping else [],
+        authors=_column(mapping, "authors_json") or [],
+        categories=_column(mapping, "categories_json") or [],
+        tags=_column(mapping, "tags_json") or [],
+        series=_column(mapping, "series_json"),
+        footnotes=_column(mapping, "footnotes_json") or [],
     )
+
+
+def _column(mapping: RowMapping, name: str) -> Any:
+    # `in`, not `.get`: a row mapping's `.get` finds a missing key by raising.
+    return _loads(mapping[name]) if name in mapping else None
 
 
 def _loads(value: Any) -> Any:

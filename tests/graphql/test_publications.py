@@ -195,6 +195,23 @@ class TestRelations:
         assert {"slug": "the-peninsula"}.items() <= (series[0] or series[1]).items()
         assert None in series
 
+    async def test_a_page_carries_only_the_relations_asked_for(
+        self, client: httpx.AsyncClient, content: Content, count_statements: CountStatements
+    ) -> None:
+        author, tag = await content.author("Juni Kim"), await content.tag("Peace")
+        category = await content.category("Inter-Korean")
+        await content.publication("Talks", authors=[author], categories=[category], tags=[tag])
+        document = "{ publications(first: 5) { nodes { slug authors { slug } tags { slug } } } }"
+        with count_statements() as counter:
+            data = await data_of(client, document)
+        (statement,) = counter.statements
+        assert "authors_json" in statement
+        assert "tags_json" in statement
+        assert "categories_json" not in statement
+        assert "series_json" not in statement
+        node = {"slug": "talks", "authors": [{"slug": "juni-kim"}], "tags": [{"slug": "peace"}]}
+        assert data == {"publications": {"nodes": [node]}}
+
     async def test_the_whole_publication(self, client: httpx.AsyncClient, content: Content) -> None:
         author = await content.author("Juni Kim", job_title="Program Manager", bio="Juni …")
         category = await content.category("Inter-Korean")

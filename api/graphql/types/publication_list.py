@@ -159,7 +159,7 @@ async def find(
             order=order,
             offset=offset,
             limit=limit,
-            relations=bool(known),
+            relations=known,
         )
         return list(found.rows), found.total
 

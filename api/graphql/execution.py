@@ -19,6 +19,7 @@ does all the rest: awaiting, completing, errors.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from inspect import isfunction
 from typing import Any
@@ -73,13 +74,19 @@ class ColophonExecutionContext(StrawberryGraphQLCoreExecutionContext):
         value = getattr(source, leaf.attribute, _MISSING)
         if value is None:
             return None if leaf.nullable else _MISSING
-        if value is _MISSING or isinstance(value, Exception) or self.is_awaitable(value):
+        if type(value) not in _PLAIN_VALUES and (
+            value is _MISSING or isinstance(value, Exception) or self.is_awaitable(value)
+        ):
             return _MISSING
         try:
             coerced = leaf.coerce(value)
         except Exception:  # graphql-core's path raises it again, located
             return _MISSING
         return _MISSING if coerced is None or coerced is Undefined else coerced
+
+
+# Values that are neither an exception nor awaitable: no need to ask.
+_PLAIN_VALUES = frozenset({str, int, float, bool, datetime, date})
 
 
 @cache

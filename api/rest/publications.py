@@ -16,14 +16,14 @@ from api.rest.editing import editor_answer
 from api.rest.pagination import page_headers, page_meta
 from api.rest.params import PublicationParams
 from api.rest.presenters import Related, publication_detail, publication_summary
-from api.rest.public_reads import PublicReadRoute, answers_anonymous
+from api.rest.public_reads import answers_anonymous
 from api.rest.responses import INVALID, NOT_FOUND, UNAUTHENTICATED
 from api.rest.schemas import Listing, Publication, PublicationSummary, Single
 from api.services import previews
 from api.services.publications import Redirect, editor_row, find_publications, get_publication
 from api.services.publishing import ensure_may_view, find_for_editing, may_edit
 
-router = APIRouter(tags=["publications"], route_class=PublicReadRoute)
+router = APIRouter(tags=["publications"])
 
 IdOrSlug = Annotated[str, Path(description="The id, the slug, or a former slug (301).")]
 

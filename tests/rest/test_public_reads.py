@@ -1,10 +1,18 @@
-"""Anonymous reads of `/publications` skip FastAPI's per-request resolution
+"""Anonymous reads of `/publications` are answered in front of FastAPI's application
 (`api/rest/public_reads.py`): they must answer exactly as the declared path does, which
-token-bearing requests still take."""
+token-bearing requests still take, errors included."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
+import api.rest.publications
+from api.rest.public_reads import AnonymousReadsFirst
 from models import Role
 from tests.content import Content
 
@@ -101,3 +109,76 @@ async def test_a_bad_token_or_parameter_takes_the_declared_path(
     # A wrong preview token shows what an anonymous request sees.
     assert bad_preview.status_code == 200
     assert bad_preview.content == anonymous.content
+
+
+SLUG = "can-mongolia-help"
+
+
+def _front(app: Starlette) -> AnonymousReadsFirst:
+    (mount,) = [r for r in app.routes if isinstance(r, Mount) and r.path == "/api/v1"]
+    assert isinstance(mount.app, AnonymousReadsFirst)
+    return mount.app
+
+
+@contextmanager
+def fastapi_calls(app: Starlette) -> Iterator[list[str]]:
+    """The paths of the requests that reached FastAPI's application meanwhile."""
+    front = _front(app)
+    api, seen = front.api, []
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["path"])
+        await api(scope, receive, send)
+
+    front.api = counting
+    try:
+        yield seen
+    finally:
+        front.api = api
+
+
+async def test_anonymous_reads_skip_fastapi_and_the_rest_do_not(
+    app: Starlette, client: httpx.AsyncClient, content: Content, tokens: Any
+) -> None:
+    await content.publication("Can Mongolia Help?")
+    with fastapi_calls(app) as seen:
+        listed = await client.get("/api/v1/publications", params={"per_page": 5})
+        read = await client.get(f"/api/v1/publications/{SLUG}")
+    assert (listed.status_code, read.status_code) == (200, 200)
+    assert seen == []
+    with fastapi_calls(app) as seen:
+        refused = await client.get("/api/v1/publications", params={"per_page": "many"})
+        previewed = await client.get(f"/api/v1/publications/{SLUG}", params={"preview": "x"})
+        as_editor = await client.get(f"/api/v1/publications/{SLUG}", headers=tokens["editor"])
+        other = await client.get("/api/v1/categories")
+    assert refused.status_code == 422
+    assert (previewed.status_code, as_editor.status_code, other.status_code) == (200, 200, 200)
+    assert len(seen) == 4
+    # The public shape either way: a wrong preview token shows what anonymity sees.
+    assert previewed.json() == read.json()
+
+
+async def test_errors_are_the_apis_own(
+    app: Starlette, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = await client.get("/api/v1/publications/no-such-thing")
+    through_fastapi = await client.get("/api/v1/publications/no-such-thing?preview=x")
+    assert missing.status_code == through_fastapi.status_code == 404
+    assert missing.headers["content-type"] == through_fastapi.headers["content-type"]
+    assert missing.json() == through_fastapi.json()
+
+    async def failing(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(api.rest.publications, "get_publication", failing)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as plain:
+        broken = await plain.get(f"/api/v1/publications/{SLUG}")
+        broken_through_fastapi = await plain.get(f"/api/v1/publications/{SLUG}?preview=x")
+    assert broken.status_code == broken_through_fastapi.status_code == 500
+    assert broken.headers["content-type"] == "application/problem+json"
+    assert broken.json() == broken_through_fastapi.json()
+    assert "secret" not in broken.text
+    # Raised on after the answer, for the server to log, as FastAPI's path does.
+    with pytest.raises(RuntimeError, match="secret internals"):
+        await client.get(f"/api/v1/publications/{SLUG}")

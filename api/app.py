@@ -27,7 +27,7 @@ from api.logging import configure_logging
 from api.middleware import AccessLog, AccessLogMiddleware, BodyLimitMiddleware, HeadAsGetMiddleware
 from api.ratelimit import RateLimitMiddleware, create_rate_limiter
 from api.rest.app import create_rest_api
-from api.services.beside import POOL_KEY, SEARCH_KEY, BesidePool
+from api.services.beside import LIST_KEY, POOL_KEY, SEARCH_KEY, BesidePool
 from api.settings import Settings, Switch
 from api.worker import Worker
 
@@ -94,7 +94,21 @@ def create_app(
     searching = (
         search_engine.execution_options(isolation_level="AUTOCOMMIT") if search_engine else None
     )
-    pools: dict[str, Any] = {POOL_KEY: beside, SEARCH_KEY: searching}
+    list_engine = None
+    if (
+        sessionmaker is None
+        and settings.db_list_connections
+        and engine.dialect.name == "postgresql"
+    ):
+        list_engine = create_engine(
+            settings.database_url,
+            pool_size=settings.db_list_connections,
+            max_overflow=0,
+            work_mem_mb=settings.db_work_mem_mb,
+            generic_plans=True,  # it only reads public lists' pages
+        )
+    listing = list_engine.execution_options(isolation_level="AUTOCOMMIT") if list_engine else None
+    pools: dict[str, Any] = {POOL_KEY: beside, SEARCH_KEY: searching, LIST_KEY: listing}
     sessionmaker = sessionmaker or create_sessionmaker(
         engine, info={key: pool for key, pool in pools.items() if pool is not None} or None
     )
@@ -141,6 +155,8 @@ def create_app(
             await beside.engine.dispose()
         if search_engine is not None:
             await search_engine.dispose()
+        if list_engine is not None:
+            await list_engine.dispose()
         if clock_engine is not None:
             await clock_engine.dispose()
 
@@ -194,9 +210,11 @@ def create_app(
     # Every engine a request's statements may go through (for counting them).
     app.state.search_engine = search_engine
     app.state.beside_engine = beside.engine if beside else None
+    app.state.list_engine = list_engine
     app.state.request_engines = [
         engine,
         *([search_engine] if search_engine else []),
+        *([list_engine] if list_engine else []),
         *([beside.engine] if beside else []),
     ]
     app.state.sessionmaker = sessionmaker

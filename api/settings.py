@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # highlights, planned for each search's words (api/services/beside.py); 0 reads them on
     # the request's own connection, with the plans PostgreSQL settles on.
     db_search_connections: int = Field(default=4, ge=0, le=64)
+    # PostgreSQL: connections a process keeps for the public lists' pages (by date or title,
+    # narrowed by slugs), which plan once and reuse that plan (api/services/beside.py); 0
+    # reads them on the request's own connection, planned at each execution.
+    db_list_connections: int = Field(default=2, ge=0, le=64)
     # PostgreSQL's memory for one sort or hash in a statement (its default is 4 MB): a broad
     # search's facets count tens of thousands of rows, which spill to disk below ~16 MB.
     db_work_mem_mb: int = Field(default=16, ge=1, le=2048)

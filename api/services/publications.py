@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Integer,
     Select,
     and_,
     any_,
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from api.db import AnyRow, dialect_name
-from api.services.beside import Beside, search_reader
+from api.services.beside import Beside, list_reader, search_reader
 from api.services.facets import DEFAULT_FACET_LIMIT, Facets, count_facets
 from api.services.highlights import Highlight, highlight
 from api.services.lookup import parse_reference
@@ -155,18 +156,31 @@ async def find_publications(
         return PublicationPage(rows=rows, total=matches or 0, relations=bool(wanted))
     dialect = dialect_name(db)
     values: dict[str, Any] = {"offset": offset, "limit": limit}
-    if _by_slugs_only(filters):
-        present = tuple(name for name in SLUG_FILTERS if getattr(filters, name))
-        statement, count = _cached_page_statements(dialect, order, wanted, present)
-        values |= {name: list(getattr(filters, name)) for name in present}
-        values["now"] = utcnow()
-    else:
+    if not _by_slugs_only(filters):
         statement, count = _page_statements(dialect, order, wanted, publication_conditions(filters))
-    connection = await db.connection()
+        return await _read_page(await db.connection(), statement, count, values, wanted)
+    present = tuple(name for name in SLUG_FILTERS if getattr(filters, name))
+    statement, count = _cached_page_statements(dialect, order, wanted, present)
+    values |= {name: list(getattr(filters, name)) for name in present}
+    values["now"] = utcnow()
+    async with list_reader(db) as connection:
+        return await _read_page(connection, statement, count, values, wanted)
+
+
+async def _read_page(
+    connection: AsyncConnection,
+    statement: Select[Any],
+    count: Select[Any],
+    values: dict[str, Any],
+    relations: frozenset[str],
+) -> PublicationPage:
     page = (await connection.execute(statement, values)).all()
     # An empty page is past the end, or the list is empty: only a later page needs the count.
-    total = page[0].total if page else (await connection.scalar(count, values)) if offset else 0
-    return PublicationPage(rows=page, total=total or 0, relations=bool(wanted))
+    if page:
+        total = page[0].total
+    else:
+        total = await connection.scalar(count, values) if values["offset"] else 0
+    return PublicationPage(rows=page, total=total or 0, relations=bool(relations))
 
 
 # The filters a list's statement can take as parameters (`PublicationFilter` fields).
@@ -211,7 +225,11 @@ def _page_statements(
     # are read (a publication's row holds its bodies, which SQLite would otherwise follow
     # for every publication it sorts). The total rides along as an uncorrelated subquery.
     page_ids = ordered(select(P.id).where(*conditions), order)
-    page = page_ids.offset(bindparam("offset")).limit(bindparam("limit")).subquery("page")
+    # The page size is written into the statement: as a parameter, a plan made once for all
+    # values (the list pool's, see `beside`) would expect a tenth of the table and join it
+    # by hash instead of fetching 20 rows by key.
+    limit = bindparam("limit", type_=Integer(), literal_execute=True)
+    page = page_ids.offset(bindparam("offset")).limit(limit).subquery("page")
     columns = [*SUMMARY_COLUMNS, count.correlate(None).scalar_subquery().label("total")]
     if relations:
         columns += relation_columns(dialect, only=relations)

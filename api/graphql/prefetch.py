@@ -21,6 +21,7 @@ from api.db import AnyRow
 from api.graphql.context import Info
 from api.graphql.loaders import Loaders
 from api.graphql.types.directory import Author, Category, Series, Tag
+from api.graphql.types.footnote import Footnote
 from api.services.relations import ParsedRelations, parsed_relations
 
 if TYPE_CHECKING:
@@ -55,12 +56,18 @@ _CARRIED: dict[str, tuple[frozenset[str], Callable[[ParsedRelations], Any]]] = {
         lambda found: None if found.series is None else Series.from_json(found.series),
     ),
 }
+# What one publication's own statement (`relation_columns(detail=True)`) brings besides.
+_IN_DETAIL: dict[str, frozenset[str]] = {
+    "authors": _CARRIED["authors"][0] | {"bio"},
+    "footnotes": frozenset({"__typename", "number", "text", "url", "citation"}),
+}
 
 
-def carried(selections: Iterable[Selection]) -> frozenset[str]:
-    """The relations asked of a page's nodes that the page's own statement can answer: those
-    asked for no field beyond what it brings. A citation reads the authors and series through
-    their loaders, which then load them anyway."""
+def carried(selections: Iterable[Selection], *, detail: bool = False) -> frozenset[str]:
+    """The relations asked of a page's nodes (with `detail`, of one publication) that the
+    statement reading them can answer: those asked for no field beyond what it brings. A
+    citation reads the authors and series through their loaders, which then load them
+    anyway."""
     asked: dict[str, set[str]] = {}
     for field in _fields(selections):
         names = asked.setdefault(field.name, set())
@@ -68,8 +75,11 @@ def carried(selections: Iterable[Selection]) -> frozenset[str]:
     if "citation" in asked:
         asked.pop("authors", None)
         asked.pop("series", None)
+    brought = {name: fields for name, (fields, _) in _CARRIED.items()}
+    if detail:
+        brought |= _IN_DETAIL
     return frozenset(
-        name for name, fields in asked.items() if name in _CARRIED and fields <= _CARRIED[name][0]
+        name for name, fields in asked.items() if name in brought and fields <= brought[name]
     )
 
 
@@ -80,7 +90,14 @@ def known_relations(row: AnyRow, names: frozenset[str]) -> dict[str, Any] | None
     if not names or f"{min(names)}_json" not in mapping:
         return None
     found = parsed_relations(mapping)
-    return {name: _CARRIED[name][1](found) for name in names}
+    return {
+        name: _footnotes(found) if name == "footnotes" else _CARRIED[name][1](found)
+        for name in names
+    }
+
+
+def _footnotes(found: ParsedRelations) -> list[Footnote]:
+    return [Footnote.from_json(item) for item in found.footnotes]
 
 
 def now_or_later(pending: Awaitable[T], convert: Callable[[T], R]) -> R | Awaitable[R]:

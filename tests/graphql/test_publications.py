@@ -6,8 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import PublicationStatus
+from models import Footnote, PublicationStatus
 from tests.conftest import CountStatements
 from tests.content import Content
 from tests.graphql.conftest import data_of, error_codes, execute
@@ -252,6 +254,60 @@ class TestRelations:
             "credit": "Photo from Francisco Anzola's photostream on flickr",
             "license": "Creative Commons",
         }
+
+    async def test_one_publication_is_one_statement_and_answers_as_the_loaders_do(
+        self,
+        client: httpx.AsyncClient,
+        content: Content,
+        session: AsyncSession,
+        count_statements: CountStatements,
+    ) -> None:
+        """The article page: its relations come with the publication's own statement, as
+        REST's do, bios and footnotes (with their citations) included."""
+        author = await content.author("Juni Kim", job_title="Program Manager", bio="Juni …")
+        category = await content.category("Inter-Korean")
+        series = await content.series("The Peninsula")
+        publication = await content.publication(
+            "Can Mongolia Help?",
+            body="One.[^1] Two.[^2]",
+            footnotes=["First source.", "Ulaanbaatar Dialogue."],
+            authors=[author],
+            categories=[category],
+            series=series,
+        )
+        footnote = (
+            await session.execute(
+                select(Footnote).filter_by(publication_id=publication.id, number=2)
+            )
+        ).scalar_one()
+        footnote.url = "https://example.org/dialogue"
+        footnote.citation = {"author": "Mashbat", "title": "Dialogue", "page": 47, "issued": "2015"}
+        await session.commit()
+        notes = "footnotes { number text url citation { author title page issued } }"
+
+        def document(extra: str) -> str:
+            return f"""{{ publication(slug: "can-mongolia-help") {{ title bodyHtml
+              authors {{ slug name jobTitle bio {extra} }} categories {{ slug name {extra} }}
+              series {{ slug name {extra} }} {notes} }} }}"""
+
+        with count_statements() as counter:
+            carried = (await data_of(client, document("")))["publication"]
+        assert counter.count == 1
+        with count_statements() as counter:
+            loaded = (await data_of(client, document("publicationCount")))["publication"]
+        assert counter.count > 1
+        for relation in ("authors", "categories"):
+            for entry in loaded[relation]:
+                assert entry.pop("publicationCount") == 1
+        assert loaded["series"].pop("publicationCount") == 1
+        assert carried == loaded
+        # Footnotes as their own loader gives them (a page's nodes never carry them).
+        page = await data_of(client, f"{{ publications {{ nodes {{ {notes} }} }} }}")
+        assert carried["footnotes"] == page["publications"]["nodes"][0]["footnotes"]
+        assert carried["footnotes"][1]["citation"] == {
+            "author": "Mashbat", "title": "Dialogue", "page": "47", "issued": "2015"
+        }  # fmt: skip
+        assert carried["authors"][0]["bio"] == "Juni …"
 
 
 class TestLookup:

@@ -131,7 +131,8 @@ class Author(DirectoryEntry):
 
     @classmethod
     def own_json_fields(cls, item: dict[str, Any]) -> dict[str, Any]:
-        return {"job_title": item["job_title"], "bio": None}
+        # A page's statement brings no bios; one publication's does.
+        return {"job_title": item["job_title"], "bio": item.get("bio")}
 
 
 @strawberry.type

@@ -2,6 +2,7 @@
 
 from typing import Any, Self
 
+import orjson
 import strawberry
 
 from api.db import AnyRow
@@ -40,6 +41,19 @@ class Footnote:
     text: str = strawberry.field(description="Markdown.")
     url: str | None
     citation: Citation | None
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Self:
+        """From the footnotes a publication's own statement brings as JSON."""
+        citation = item.get("citation")
+        if isinstance(citation, str):  # SQLite's JSON inside JSON may arrive as text
+            citation = orjson.loads(citation)
+        return cls(
+            number=item["number"],
+            text=item["text"],
+            url=item["url"],
+            citation=Citation.from_json(citation) if citation else None,
+        )
 
     @classmethod
     def from_row(cls, row: AnyRow) -> Self:

@@ -4,6 +4,7 @@ Lists of them are in `publication_list.py`."""
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import Any, Self, TypeVar
 
 import strawberry
@@ -14,7 +15,7 @@ from api.db import AnyRow
 from api.errors import NotFound, Unauthenticated
 from api.graphql.context import Info
 from api.graphql.fields import field
-from api.graphql.prefetch import now_or_later
+from api.graphql.prefetch import asked, carried, known_relations, now_or_later
 from api.graphql.types.directory import DATABASE_ID, Author, Category, Series, Tag
 from api.graphql.types.footnote import Footnote
 from api.graphql.types.image import Image
@@ -130,10 +131,17 @@ class Publication(relay.Node):
             except NotFound:
                 return None
             return cls.from_model(editable)
-        found = await info.context.db.run(service.get_publication, reference)
+        # The relations asked for that its own statement can bring come with it, as REST's.
+        known = carried(asked(info), detail=True)
+        read = partial(service.get_publication, relations=bool(known))
+        found = await info.context.db.run(read, reference)
         if isinstance(found, service.Redirect):
-            found = await info.context.db.run(service.get_publication, found.slug)
-        return None if found is None or isinstance(found, service.Redirect) else cls.from_row(found)
+            found = await info.context.db.run(read, found.slug)
+        if found is None or isinstance(found, service.Redirect):
+            return None
+        publication = cls.from_row(found)
+        publication.known = known_relations(found, known)
+        return publication
 
     @classmethod
     async def previewed(cls, info: Info, token: str, reference: str | None) -> Self | None:
@@ -211,6 +219,8 @@ class Publication(relay.Node):
 
     @field(description="In order of their numbers.", graphql_type=list[Footnote])
     def footnotes(self, info: Info) -> list[Footnote] | Awaitable[list[Footnote]]:
+        if self.known is not None and "footnotes" in self.known:
+            return self.known["footnotes"]  # type: ignore[no-any-return]
         rows = info.context.loaders.footnotes_by_publication_id.load(self.id)
         return now_or_later(rows, lambda found: [Footnote.from_row(row) for row in found])
 

@@ -66,9 +66,10 @@ async def search_reader(db: AsyncSession, *, public: bool) -> AsyncIterator[Read
 @asynccontextmanager
 async def list_reader(db: AsyncSession) -> AsyncIterator[AsyncConnection]:
     """Where a public list reads its page: on PostgreSQL, a connection of the list pool
-    (registered in AUTOCOMMIT, as public reads are); else the session's connection."""
+    (registered in AUTOCOMMIT, as public reads are); else, and for a session already in a
+    transaction (which may have written what the list must show), the session's connection."""
     engine = db.info.get(LIST_KEY)
-    if not isinstance(engine, AsyncEngine):
+    if not isinstance(engine, AsyncEngine) or db.in_transaction():
         yield await db.connection()
         return
     async with engine.connect() as conn:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -78,35 +78,15 @@ def create_app(
             ),
             size,
         )
-    search_engine = None
-    if (
-        sessionmaker is None
-        and settings.db_search_connections
-        and engine.dialect.name == "postgresql"
-    ):
-        search_engine = create_engine(
-            settings.database_url,
-            pool_size=settings.db_search_connections,
-            max_overflow=0,
-            work_mem_mb=settings.db_work_mem_mb,
-            custom_plans=True,  # it only reads searches
-        )
+    # PostgreSQL pools beside the request's for public reads of one kind each (api/services/
+    # beside.py): searches, planned for their words; list pages, planned once.
+    search_engine = list_engine = None
+    if sessionmaker is None and engine.dialect.name == "postgresql":
+        search_engine = _reading_pool(settings, settings.db_search_connections, custom_plans=True)
+        list_engine = _reading_pool(settings, settings.db_list_connections, generic_plans=True)
     searching = (
         search_engine.execution_options(isolation_level="AUTOCOMMIT") if search_engine else None
     )
-    list_engine = None
-    if (
-        sessionmaker is None
-        and settings.db_list_connections
-        and engine.dialect.name == "postgresql"
-    ):
-        list_engine = create_engine(
-            settings.database_url,
-            pool_size=settings.db_list_connections,
-            max_overflow=0,
-            work_mem_mb=settings.db_work_mem_mb,
-            generic_plans=True,  # it only reads public lists' pages
-        )
     listing = list_engine.execution_options(isolation_level="AUTOCOMMIT") if list_engine else None
     pools: dict[str, Any] = {POOL_KEY: beside, SEARCH_KEY: searching, LIST_KEY: listing}
     sessionmaker = sessionmaker or create_sessionmaker(
@@ -222,3 +202,16 @@ def create_app(
     app.state.response_store = store
     app.state.content_clock = clock
     return app
+
+
+def _reading_pool(settings: Settings, size: int, **plans: bool) -> AsyncEngine | None:
+    """`size` connections of their own (none when 0), with the plan cache mode `plans` says."""
+    if not size:
+        return None
+    return create_engine(
+        settings.database_url,
+        pool_size=size,
+        max_overflow=0,
+        work_mem_mb=settings.db_work_mem_mb,
+        **plans,
+    )

@@ -56,10 +56,15 @@ _CARRIED: dict[str, tuple[frozenset[str], Callable[[ParsedRelations], Any]]] = {
         lambda found: None if found.series is None else Series.from_json(found.series),
     ),
 }
-# What one publication's own statement (`relation_columns(detail=True)`) brings besides.
-_IN_DETAIL: dict[str, frozenset[str]] = {
-    "authors": _CARRIED["authors"][0] | {"bio"},
-    "footnotes": frozenset({"__typename", "number", "text", "url", "citation"}),
+# What one publication's own statement (`relation_columns(detail=True)`) brings: the
+# same, and the authors' bios and the footnotes too.
+_CARRIED_IN_DETAIL = {
+    **_CARRIED,
+    "authors": (_CARRIED["authors"][0] | {"bio"}, _CARRIED["authors"][1]),
+    "footnotes": (
+        frozenset({"__typename", "number", "text", "url", "citation"}),
+        lambda found: [Footnote.from_json(item) for item in found.footnotes],
+    ),
 }
 
 
@@ -75,11 +80,9 @@ def carried(selections: Iterable[Selection], *, detail: bool = False) -> frozens
     if "citation" in asked:
         asked.pop("authors", None)
         asked.pop("series", None)
-    brought = {name: fields for name, (fields, _) in _CARRIED.items()}
-    if detail:
-        brought |= _IN_DETAIL
+    brought = _CARRIED_IN_DETAIL if detail else _CARRIED
     return frozenset(
-        name for name, fields in asked.items() if name in brought and fields <= brought[name]
+        name for name, fields in asked.items() if name in brought and fields <= brought[name][0]
     )
 
 
@@ -90,14 +93,7 @@ def known_relations(row: AnyRow, names: frozenset[str]) -> dict[str, Any] | None
     if not names or f"{min(names)}_json" not in mapping:
         return None
     found = parsed_relations(mapping)
-    return {
-        name: _footnotes(found) if name == "footnotes" else _CARRIED[name][1](found)
-        for name in names
-    }
-
-
-def _footnotes(found: ParsedRelations) -> list[Footnote]:
-    return [Footnote.from_json(item) for item in found.footnotes]
+    return {name: _CARRIED_IN_DETAIL[name][1](found) for name in names}
 
 
 def now_or_later(pending: Awaitable[T], convert: Callable[[T], R]) -> R | Awaitable[R]:

@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 from api import migrate, schema_revision
 from api.db import create_engine
 from models import metadata
-from tests.conftest import DatabaseFactory
+from tests.conftest import POSTGRES_URL, DatabaseFactory
 
 
 async def test_upgrade_from_empty_check_downgrade_and_upgrade_again(
@@ -51,5 +51,24 @@ async def test_sqlite_enforces_foreign_keys(databases: DatabaseFactory) -> None:
         await migrate.upgrade(engine)
         async with engine.connect() as conn:
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="a PostgreSQL storage setting")
+async def test_postgres_search_documents_are_stored_uncompressed(
+    databases: DatabaseFactory,
+) -> None:
+    """A tsvector barely compresses; compressing it cost imports and phrase searches time."""
+    database = await databases.create("postgresql")
+    engine = create_engine(database.url)
+    try:
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            storage = await conn.exec_driver_sql(
+                "SELECT attstorage::text FROM pg_attribute "
+                "WHERE attrelid = 'publication_search'::regclass AND attname = 'document'"
+            )
+            assert storage.scalar() == "e"  # EXTERNAL: out of line, never compressed
     finally:
         await engine.dispose()

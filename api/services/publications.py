@@ -185,6 +185,8 @@ async def _read_page(
 
 # The filters a list's statement can take as parameters (`PublicationFilter` fields).
 SLUG_FILTERS = ("categories", "authors", "tags", "series")
+# A slug filter's values: given, or a parameter of a statement built once.
+Slugs = Sequence[str] | BindParameter[Any]
 
 
 def _by_slugs_only(filters: PublicationFilter) -> bool:
@@ -205,11 +207,28 @@ def _cached_page_statements(
 ) -> tuple[Select[Any], Select[Any]]:
     # Building a statement and its cache key cost more than running it: the slugs, the
     # moment and the page are parameters (`now`, one expanding list per filter in `present`).
-    conditions = [
-        publicly_visible(bindparam("now")),
-        *_slug_conditions({name: bindparam(name, expanding=True) for name in present}, dialect),
-    ]
-    return _page_statements(dialect, order, relations, conditions)
+    slugs: dict[str, Slugs] = {name: bindparam(name, expanding=True) for name in present}
+    conditions = [publicly_visible(bindparam("now")), *_slug_conditions(slugs, dialect)]
+    count = None
+    if len(present) == 1 and present[0] in _LINKS:
+        count = _linked_count(present[0], slugs[present[0]], dialect)
+    return _page_statements(dialect, order, relations, conditions, count)
+
+
+def _linked_count(name: str, slugs: Slugs, dialect: str) -> Select[Any]:
+    """The public total of a list narrowed by one kind of link (a category's, an author's
+    or a tag's page), counted in the link table less the few hidden publications, instead
+    of joining every visible publication: at 1,000,000 publications, a category of 373,654
+    took 244 ms on three processes that way, and takes 64 ms on one so. Distinct, since a
+    publication may have two of the slugs asked for."""
+    link, term_column, term = _LINKS[name]
+    ids = _linked_ids(link, term_column, term, slugs, dialect)
+    hidden = select(P.id).where(publicly_hidden(bindparam("now")))
+    publication_id = ids.selected_columns[0]
+    return (
+        ids.with_only_columns(func.count(publication_id.distinct()))
+        .where(publication_id.not_in(hidden))
+    )  # fmt: skip
 
 
 def _page_statements(
@@ -217,10 +236,13 @@ def _page_statements(
     order: PublicationOrder,
     relations: frozenset[str],
     conditions: Sequence[ColumnElement[bool]],
+    count: Select[Any] | None = None,
 ) -> tuple[Select[Any], Select[Any]]:
     """The page with its total, and the total alone (for a page past the end); `offset`
-    and `limit` are parameters."""
-    count = select(func.count()).select_from(Publication).where(*conditions)
+    and `limit` are parameters. `count`: the total counted otherwise than by `conditions`
+    over the publications table."""
+    if count is None:
+        count = select(func.count()).select_from(Publication).where(*conditions)
     # A deferred join: the page's ids are ordered from the index alone, then only their rows
     # are read (a publication's row holds its bodies, which SQLite would otherwise follow
     # for every publication it sorts). The total rides along as an uncorrelated subquery.
@@ -396,34 +418,33 @@ def filter_conditions(filters: PublicationFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-Slugs = Sequence[str] | BindParameter[Any]
-
-
 def _slug_conditions(
     slugs: dict[str, Slugs], dialect: str | None = None
 ) -> list[ColumnElement[bool]]:
     """Each of `SLUG_FILTERS` given: publications linked to any of its slugs."""
-    conditions: list[ColumnElement[bool]] = []
-    if "categories" in slugs:
-        conditions.append(
-            _linked(PublicationCategory, "category_id", Category, slugs["categories"], dialect)
-        )
-    if "authors" in slugs:
-        conditions.append(
-            _linked(PublicationAuthor, "author_id", Author, slugs["authors"], dialect)
-        )
-    if "tags" in slugs:
-        conditions.append(_linked(PublicationTag, "tag_id", Tag, slugs["tags"], dialect))
+    conditions: list[ColumnElement[bool]] = [
+        P.id.in_(_linked_ids(*_LINKS[name], slugs[name], dialect))
+        for name in _LINKS
+        if name in slugs
+    ]
     if "series" in slugs:
         in_series = select(col(Series.id)).where(col(Series.slug).in_(slugs["series"]))
         conditions.append(P.series_id.in_(in_series))
     return conditions
 
 
-def _linked(
+# The slug filters that go through a link table: its model, its term column, the term.
+_LINKS: dict[str, tuple[Any, str, Any]] = {
+    "categories": (PublicationCategory, "category_id", Category),
+    "authors": (PublicationAuthor, "author_id", Author),
+    "tags": (PublicationTag, "tag_id", Tag),
+}
+
+
+def _linked_ids(
     link: Any, term_column: str, term: Any, slugs: Slugs, dialect: str | None = None
-) -> ColumnElement[bool]:
-    """Publications linked to a term of these slugs. On PostgreSQL the terms' ids are
+) -> Select[Any]:
+    """The ids of publications linked to a term of these slugs. On PostgreSQL the terms' ids are
     gathered first (`= ANY(ARRAY(…))`), so the planner sizes the links from the link table's
     own statistics instead of guessing from a join: for a category of 2,634 of 5,887
     publications it guessed ~380 and probed the primary key per link (13.7 ms for the
@@ -435,8 +456,7 @@ def _linked(
         linked_ids = linked_ids.where(term_id == any_(func.array(named)))
     else:
         linked_ids = linked_ids.join(term, term.id == term_id).where(term.slug.in_(slugs))
-    condition: ColumnElement[bool] = P.id.in_(linked_ids)
-    return condition
+    return linked_ids
 
 
 def _next_year(start: datetime) -> datetime:

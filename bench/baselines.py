@@ -145,8 +145,9 @@ SELECT json_build_object(
     'data', coalesce(json_agg({_PG_SUMMARY} ORDER BY p.published_at DESC, p.id DESC), '[]'),
     'meta', json_build_object('total', (
         SELECT count(*) FROM publication_categories pcf
-        JOIN publications p ON p.id = pcf.publication_id
-        WHERE pcf.category_id = (SELECT id FROM category) AND {_PG_VISIBLE})))::text
+        WHERE pcf.category_id = (SELECT id FROM category) AND pcf.publication_id NOT IN (
+            SELECT p.id FROM publications p
+            WHERE p.status <> 'published' AND NOT coalesce({_PG_VISIBLE}, false)))))::text
 FROM page JOIN publications p ON p.id = page.id
 """  # noqa: S608 -- fixed SQL fragments, values are bound
 
@@ -247,7 +248,12 @@ SELECT json_object(
     'data', (SELECT json_group_array(json(item)) FROM (
         SELECT {_SQLITE_SUMMARY} AS item FROM page JOIN publications p ON p.id = page.id
         ORDER BY p.published_at DESC, p.id DESC)),
-    'meta', json_object('total', (SELECT count(*) FROM hits)))
+    'meta', json_object('total', (
+        SELECT count(*) FROM publication_categories pcf
+        JOIN categories cf ON cf.id = pcf.category_id
+        WHERE cf.slug = :category AND pcf.publication_id NOT IN (
+            SELECT p.id FROM publications p
+            WHERE p.status <> 'published' AND NOT coalesce({_SQLITE_VISIBLE}, 0)))))
 """  # noqa: S608 -- fixed SQL fragments, values are bound
 
 SQLITE_Q2 = f"""

@@ -341,15 +341,18 @@ async def write_vectors_postgres(
             "DELETE FROM publication_search WHERE publication_id = ANY($1::bigint[])",
             list(replace),
         )
-    await driver.copy_to_table(
-        "publication_search",
-        source=io.BytesIO(_binary_copy(documents, vectors)),
-        columns=(
-            "publication_id", "head", "document",
-            "published_at", "series_id", "category_ids", "author_ids",
-        ),
-        format="binary",
-    )  # fmt: skip
+    # Closed when done: asyncpg leaves the file in a reference cycle, which would hold a
+    # batch's vectors (megabytes) until the collector's next pass.
+    with io.BytesIO(_binary_copy(documents, vectors)) as source:
+        await driver.copy_to_table(
+            "publication_search",
+            source=source,
+            columns=(
+                "publication_id", "head", "document",
+                "published_at", "series_id", "category_ids", "author_ids",
+            ),
+            format="binary",
+        )  # fmt: skip
 
 
 _COPY_NULL = struct.pack("!i", -1)

@@ -25,7 +25,9 @@ from inspect import isfunction
 from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, is_leaf_type, is_non_null_type
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined
+from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry import Schema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -43,12 +45,80 @@ class _Leaf:
     nullable: bool
 
 
+# One object's fields, in the document's order: each field's response name, its nodes, and
+# how to answer it directly if it is an attribute-backed leaf.
+_Plan = list[tuple[str, FieldDetailsList, "_Leaf | None"]]
+
+
 class ColophonExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         # A schema extension that wraps resolvers must see every field.
         self._direct_leaves = manager is None or not manager.middlewares
+        # Plans by the identity of their grouped field set, which graphql-core makes once
+        # for all the items of a list (kept here with the plan, so the id is not reused).
+        self._plans: dict[int, tuple[GroupedFieldSet, _Plan]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `execute_fields`, with each leaf a plan answers directly taken
+        out of its per-field path (no `Path`, no resolve call, no awaitable check)."""
+        if not self._direct_leaves:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        plan = self._plan(parent_type, grouped_field_set)
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list, leaf in plan:
+                if leaf is not None:
+                    answer = self._answer_leaf(leaf, source_value)
+                    if answer is not _MISSING:
+                        results[response_name] = answer
+                        continue
+                result = super().execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if self.is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:  # as graphql-core: let the others settle, they may fail
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return _with_awaited(results, awaitable_fields)
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> _Plan:
+        known = self._plans.get(id(grouped_field_set))
+        if known is not None:
+            return known[1]
+        plan: _Plan = [
+            (
+                response_name,
+                field_details_list,
+                None
+                if field_details_list[0].node.arguments
+                else _leaf(parent_type, field_details_list[0].node.name.value),
+            )
+            for response_name, field_details_list in grouped_field_set.items()
+        ]
+        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
 
     def execute_field(
         self,
@@ -83,6 +153,16 @@ class ColophonExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception:  # graphql-core's path raises it again, located
             return _MISSING
         return _MISSING if coerced is None or coerced is Undefined else coerced
+
+
+async def _with_awaited(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+    if len(awaitable_fields) == 1:
+        name = awaitable_fields[0]
+        results[name] = await results[name]
+    else:
+        awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+    return results
 
 
 # Values that are neither an exception nor awaitable: no need to ask.

@@ -197,3 +197,36 @@ def test_only_argument_less_resolvers_are_called_directly() -> None:
     fields = resolved.fields
     direct = {name for name, f in fields.items() if f.resolve.__module__ == "api.graphql.execution"}
     assert direct == {"withSelf", "withInfo", "withRoot", "later", "failing"}
+
+
+MIXED = """query Mixed {
+  resolved {
+    later
+    first: name
+    ...Named
+    withArgument(times: 1)
+    name
+    again: withSelf
+    __typename
+    failing
+    last: name
+  }
+}
+fragment Named on Resolved { name withInfo withRoot }"""
+
+
+async def test_aliases_repeats_and_fragments_answer_in_the_documents_order() -> None:
+    """Leaves answered directly and fields taking graphql-core's path, interleaved: the
+    same keys in the same order, the same values and errors."""
+    answers = []
+    for context in (ColophonExecutionContext, StrawberryGraphQLCoreExecutionContext):
+        schema = strawberry.Schema(query=ResolvedQuery, execution_context_class=context)
+        result = await schema.execute(MIXED, context_value={"reader": "me"})
+        errors = [(e.message, e.path) for e in result.errors or []]
+        assert result.data is not None
+        answers.append(([list(item) for item in result.data["resolved"]], result.data, errors))
+    assert answers[0] == answers[1]
+    keys, _, errors = answers[0]
+    assert keys[0] == ["later", "first", "name", "withInfo", "withRoot", "withArgument",
+                       "again", "__typename", "failing", "last"]  # fmt: skip
+    assert [path for _, path in errors] == [["resolved", 0, "failing"], ["resolved", 1, "failing"]]

@@ -10,14 +10,15 @@ page holds about 360 of them. Those are answered here directly; anything else, a
 that is not plainly a value (null for a non-null field, an exception, an awaitable, one the
 type refuses), takes graphql-core's own path, which raises the errors it always raised.
 
-A field with a resolver of its own and no arguments (a publication's `authors`, an edge's
-`cursor`) is called the way strawberry calls it (the parent as `self` or `root`, an `Info`),
-without strawberry's generic wrapper around it, which converts arguments there are none of
-and runs field extensions there are none of: `answer_resolvers_directly`. graphql-core still
-does all the rest: awaiting, completing, errors.
+A field with a resolver of its own (a publication's `authors`, an edge's `cursor`, the
+root `publications(first, filter)`) is called the way strawberry calls it (the parent as
+`self` or `root`, an `Info`, its arguments converted by a converter built once for the field,
+`arguments.py`), without strawberry's generic wrapper around it, which walks the arguments'
+types on every call and runs field extensions there are none of: `answer_resolvers_directly`.
+graphql-core still does all the rest: awaiting, completing, errors.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -29,9 +30,12 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry import Schema
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from api.graphql.arguments import argument_converter
 
 _MISSING = object()
 
@@ -188,8 +192,8 @@ def _leaf(parent_type: GraphQLObjectType, field_name: str) -> _Leaf | None:
 
 
 def answer_resolvers_directly(schema: Schema) -> None:
-    """Give each argument-less field of `schema` whose resolver strawberry would call with
-    nothing but the parent and an `Info` a resolve function that does just that."""
+    """Give each field of `schema` whose resolver strawberry would call with nothing but the
+    parent, an `Info` and its converted arguments a resolve function that does just that."""
     if schema.schema_converter._exception_handler_specs:  # handlers wrap every resolver
         return
     for named in schema._schema.type_map.values():
@@ -198,26 +202,33 @@ def answer_resolvers_directly(schema: Schema) -> None:
         for field_def in named.fields.values():
             definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             if isinstance(definition, StrawberryField):
-                direct = _direct_resolver(definition, schema.config.info_class)
+                direct = _direct_resolver(
+                    definition, schema.config, schema.schema_converter.scalar_registry
+                )
                 if direct is not None:
                     field_def.resolve = direct
 
 
 def _direct_resolver(
-    definition: StrawberryField, info_class: type
-) -> Callable[[Any, GraphQLResolveInfo[Any]], Any] | None:
+    definition: StrawberryField, config: StrawberryConfig, scalar_registry: Mapping[object, Any]
+) -> Callable[..., Any] | None:
     resolver = definition.base_resolver
-    if resolver is None or definition.arguments or definition.extensions:
+    if resolver is None or definition.extensions:
         return None
     call = resolver.wrapped_func
     if not isfunction(call):  # a static or class method: strawberry's own path
         return None
+    convert = argument_converter(definition.arguments, scalar_registry, config)
+    if convert is None:  # a type strawberry converts in its own way
+        return None
+    info_class = config.info_class
     takes_self = resolver.self_parameter is not None
     source_names = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
     info_name = resolver.info_parameter.name if resolver.info_parameter else None
 
-    def resolve(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
-        kwargs = dict.fromkeys(source_names, source)
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        kwargs = convert(arguments) if arguments else {}
+        kwargs.update(dict.fromkeys(source_names, source))
         if info_name is not None:
             kwargs[info_name] = info_class(_raw_info=info, _field=definition)
         return call(source, **kwargs) if takes_self else call(**kwargs)

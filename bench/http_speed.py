@@ -6,7 +6,8 @@
 
 `--existing` measures a database loaded before (say, the 1,000,000 publications
 `bench.search_speed` keeps): nothing is generated, imported or dropped; only a partner key
-for the benchmark is added to it.
+for the benchmark is added to it, and a PostgreSQL database never analyzed is first
+vacuumed and analyzed, as a fresh load is.
 
 Generates the dataset with the project's own generator and imports it with `colophon import`
 into a fresh SQLite file and/or a fresh PostgreSQL database. For each database it starts one
@@ -136,6 +137,7 @@ def main() -> None:
     started = datetime.now(UTC)
     if options.existing is not None:
         url = options.existing
+        databases.settle(url, unless_analyzed=True)
         name = make_url(url).get_backend_name()
         version = sqlite3.sqlite_version if name == "sqlite" else databases.server_version(url)
         reports = [_bench_database(name, version, url, options, cpus)]

@@ -16,6 +16,13 @@ root `publications(first, filter)`) is called the way strawberry calls it (the p
 `arguments.py`), without strawberry's generic wrapper around it, which walks the arguments'
 types on every call and runs field extensions there are none of: `answer_resolvers_directly`.
 graphql-core still does all the rest: awaiting, completing, errors.
+
+A list of objects (a page's nodes, a publication's authors) is completed item by item
+without graphql-core's five nested calls per item (`complete_list_item_value`, two
+`complete_value`, `complete_object_value`, `collect_and_execute_subfields`), which cost more
+than an author's three fields: each plain item goes straight to its fields, with the same
+type check and the same error handling; anything else (null, an exception, an awaitable, a
+streamed list) is completed by graphql-core, item by item.
 """
 
 from collections.abc import Callable, Mapping
@@ -25,8 +32,17 @@ from functools import cache
 from inspect import isfunction
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLResolveInfo, is_leaf_type, is_non_null_type
+from graphql import (
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    is_leaf_type,
+    is_non_null_type,
+)
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import Path, Undefined
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry import Schema
@@ -143,6 +159,116 @@ class ColophonExecutionContext(StrawberryGraphQLCoreExecutionContext):
             parent_type, source, field_details_list, path, position_context
         )
 
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        # A list is never null: a non-null list's check has nothing to catch.
+        if type(result) is list and type(return_type) is GraphQLNonNull:
+            inner = return_type.of_type
+            if type(inner) is GraphQLList:
+                return self.complete_list_value(
+                    inner, field_details_list, info, path, result, position_context
+                )
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        item_type = return_type.of_type
+        object_type = item_type.of_type if type(item_type) is GraphQLNonNull else item_type
+        if (
+            type(result) is not list
+            or type(object_type) is not GraphQLObjectType
+            or self.get_stream_usage(field_details_list, path) is not None
+        ):
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        is_type_of = object_type.is_type_of
+        is_awaitable = self.is_awaitable
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        for index, item in enumerate(result):
+            item_path = path.add_key(index, None)
+            if item is None or isinstance(item, Exception) or is_awaitable(item):
+                # graphql-core's own completion of this item, errors and all.
+                if is_awaitable(item):
+                    completed.append(
+                        self.complete_awaitable_list_item_value(
+                            item, item_type, field_details_list, info, item_path,
+                            position_context,
+                        )
+                    )  # fmt: skip
+                    awaitable_indices.append(index)
+                elif self.complete_list_item_value(
+                    item, completed, item_type, field_details_list, info, item_path,
+                    position_context,
+                ):  # fmt: skip
+                    awaitable_indices.append(index)
+                continue
+            try:
+                # What complete_value does with a plain value of an object type.
+                if is_type_of is not None:
+                    matches = is_type_of(item, info)
+                    if is_awaitable(matches):
+                        getattr(matches, "close", lambda: None)()  # asked again below
+                        if self.complete_list_item_value(
+                            item, completed, item_type, field_details_list, info, item_path,
+                            position_context,
+                        ):  # fmt: skip
+                            awaitable_indices.append(index)
+                        continue
+                    if not matches:
+                        raise invalid_return_type_error(object_type, item, field_details_list)
+                fields = self.execute_collected_subfields(
+                    object_type, item, item_path, grouped_field_set, new_defer_usages,
+                    position_context,
+                )  # fmt: skip
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                completed.append(None)
+                continue
+            if is_awaitable(fields):
+                completed.append(self._settled(fields, item_type, field_details_list, item_path))
+                awaitable_indices.append(index)
+            else:
+                completed.append(fields)
+        if not awaitable_indices:
+            return completed
+        return _with_awaited_items(completed, awaitable_indices)
+
+    async def _settled(
+        self,
+        fields: Any,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        item_path: Path,
+    ) -> Any:
+        """An item's fields once awaited, or null and its error recorded, as graphql-core's
+        `complete_list_item_value` settles them."""
+        try:
+            return await fields
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+            return None
+
     def _answer_leaf(self, leaf: _Leaf, source: Any) -> Any:
         """The field's completed value, or _MISSING for graphql-core's own path."""
         value = getattr(source, leaf.attribute, _MISSING)
@@ -167,6 +293,16 @@ async def _with_awaited(results: dict[str, Any], awaitable_fields: list[str]) ->
         awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
         results.update(zip(awaitable_fields, awaited, strict=True))
     return results
+
+
+async def _with_awaited_items(completed: list[Any], indices: list[int]) -> list[Any]:
+    if len(indices) == 1:
+        completed[indices[0]] = await completed[indices[0]]
+    else:
+        awaited = await gather_with_cancel(*(completed[index] for index in indices))
+        for index, value in zip(indices, awaited, strict=True):
+            completed[index] = value
+    return completed
 
 
 # Values that are neither an exception nor awaitable: no need to ask.

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-from api.db import AnyRow
 from api.graphql.context import Info
 from api.graphql.loaders import Loaders
 from api.graphql.types.directory import Author, Category, Series, Tag
 from api.graphql.types.footnote import Footnote
-from api.services.relations import ParsedRelations, parsed_relations
+from api.services.relations import carried_relation
 
 if TYPE_CHECKING:
     from api.graphql.types.publication import Publication
@@ -42,19 +41,13 @@ _BY_PUBLICATION: dict[str, Callable[[Loaders], Any]] = {
 
 
 # What the page's statement brings of each relation, as GraphQL names the fields, and how
-# the relation is answered from it.
+# the relation is answered from its parsed JSON.
 _ENTRY = frozenset({"__typename", "id", "databaseId", "slug", "name"})
-_CARRIED: dict[str, tuple[frozenset[str], Callable[[ParsedRelations], Any]]] = {
-    "authors": (
-        _ENTRY | {"jobTitle"},
-        lambda found: [Author.from_json(item) for item in found.authors],
-    ),
-    "categories": (_ENTRY, lambda found: [Category.from_json(item) for item in found.categories]),
-    "tags": (_ENTRY, lambda found: [Tag.from_json(item) for item in found.tags]),
-    "series": (
-        _ENTRY,
-        lambda found: None if found.series is None else Series.from_json(found.series),
-    ),
+_CARRIED: dict[str, tuple[frozenset[str], Callable[[Any], Any]]] = {
+    "authors": (_ENTRY | {"jobTitle"}, lambda items: [Author.from_json(i) for i in items or ()]),
+    "categories": (_ENTRY, lambda items: [Category.from_json(i) for i in items or ()]),
+    "tags": (_ENTRY, lambda items: [Tag.from_json(i) for i in items or ()]),
+    "series": (_ENTRY, lambda item: None if item is None else Series.from_json(item)),
 }
 # What one publication's own statement (`relation_columns(detail=True)`) brings: the
 # same, and the authors' bios and the footnotes too.
@@ -63,7 +56,7 @@ _CARRIED_IN_DETAIL = {
     "authors": (_CARRIED["authors"][0] | {"bio"}, _CARRIED["authors"][1]),
     "footnotes": (
         frozenset({"__typename", "number", "text", "url", "citation"}),
-        lambda found: [Footnote.from_json(item) for item in found.footnotes],
+        lambda items: [Footnote.from_json(i) for i in items or ()],
     ),
 }
 
@@ -86,14 +79,12 @@ def carried(selections: Iterable[Selection], *, detail: bool = False) -> frozens
     )
 
 
-def known_relations(row: AnyRow, names: frozenset[str]) -> dict[str, Any] | None:
+def known_relations(row: Any, names: frozenset[str]) -> dict[str, Any] | None:
     """The relations `names` of a row that carries them as JSON (`carried`), as GraphQL
-    values; None when the row carries none."""
-    mapping = row._mapping  # made anew at each access
-    if not names or f"{min(names)}_json" not in mapping:
+    values; None when the row carries none. `row`: a Row, or a named tuple of one."""
+    if not names or f"{min(names)}_json" not in row._fields:
         return None
-    found = parsed_relations(mapping)
-    return {name: _CARRIED_IN_DETAIL[name][1](found) for name in names}
+    return {name: _CARRIED_IN_DETAIL[name][1](carried_relation(row, name)) for name in names}
 
 
 def now_or_later(pending: Awaitable[T], convert: Callable[[T], R]) -> R | Awaitable[R]:

@@ -63,14 +63,16 @@ class Related:
     def from_rows(cls, rows: Sequence[AnyRow]) -> "Related":
         """The relations rows read with `relations.relation_columns` carry."""
         related = cls({}, {}, {}, {}, {})
+        carried = relations.carried_relation
         for row in rows:
-            parsed = relations.parsed_relations(row._mapping)
-            related.authors[row.id] = parsed.authors
-            related.categories[row.id] = parsed.categories
-            related.tags[row.id] = parsed.tags
-            if parsed.series is not None:
-                related.series[row.id] = parsed.series
-            related.footnotes[row.id] = parsed.footnotes
+            key = row.id
+            related.authors[key] = carried(row, "authors") or []
+            related.categories[key] = carried(row, "categories") or []
+            related.tags[key] = carried(row, "tags") or []
+            series = carried(row, "series")
+            if series is not None:
+                related.series[key] = series
+            related.footnotes[key] = carried(row, "footnotes") or []
         return related
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import AnyRow
+from api.db import AnyRow, records
 from api.services.publications import (
     SUMMARY_COLUMNS,
     PublicationFilter,
@@ -186,7 +186,7 @@ async def keyset_page(
             .where(*conditions)
         )
     ).one()
-    return KeysetPage(rows=rows, total=total, position=position)
+    return KeysetPage(rows=records(rows), total=total, position=position)
 
 
 def _before_page(

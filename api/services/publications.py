@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
-from api.db import AnyRow, dialect_name
+from api.db import AnyRow, dialect_name, records
 from api.services.beside import Beside, list_reader, search_reader
 from api.services.facets import DEFAULT_FACET_LIMIT, Facets, count_facets
 from api.services.highlights import Highlight, highlight
@@ -174,7 +174,7 @@ async def _read_page(
     values: dict[str, Any],
     relations: frozenset[str],
 ) -> PublicationPage:
-    page = (await connection.execute(statement, values)).all()
+    page = records((await connection.execute(statement, values)).all())
     # An empty page is past the end, or the list is empty: only a later page needs the count.
     if page:
         total = page[0].total
@@ -354,8 +354,11 @@ async def get_publication(
     statement = _detail_statement(dialect_name(db), isinstance(key, int), relations)
     result = await (await db.connection()).execute(statement, {"key": key, "now": utcnow()})
     row: AnyRow | None = result.first()
-    if row is not None or isinstance(key, int):
-        return row
+    if row is not None:
+        record: AnyRow = records([row])[0]  # its fields are read one by one by presenters
+        return record
+    if isinstance(key, int):
+        return None
     current = await db.scalar(
         select(P.slug)
         .join(PublicationSlug, col(PublicationSlug.publication_id) == P.id)

@@ -4,7 +4,6 @@ the database in columns of the publications' own statement."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -21,7 +20,6 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import AnyRow
@@ -131,7 +129,7 @@ def relation_columns(
     """Correlated columns giving each publication's relations as JSON: `authors`,
     `categories`, `tags` (arrays, NULL when empty), `series` (an object or NULL), or those
     of them `only` names, and with `detail` the authors' bios and `footnotes`. Read them
-    with `parsed_relations`: a relation not carried reads as empty.
+    with `carried_relation`: a relation not carried reads as None.
 
     Built once per dialect: expressions are immutable, and building them per request cost
     more than running them."""
@@ -174,31 +172,11 @@ def relation_columns(
     return tuple(columns)
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedRelations:
-    """One publication's relations, already in their public JSON shapes."""
-
-    authors: list[dict[str, Any]]
-    categories: list[dict[str, Any]]
-    tags: list[dict[str, Any]]
-    series: dict[str, Any] | None
-    footnotes: list[dict[str, Any]]
-
-
-def parsed_relations(mapping: RowMapping) -> ParsedRelations:
-    """The relations `relation_columns` put on a row, from the row's `_mapping`."""
-    return ParsedRelations(
-        authors=_column(mapping, "authors_json") or [],
-        categories=_column(mapping, "categories_json") or [],
-        tags=_column(mapping, "tags_json") or [],
-        series=_column(mapping, "series_json"),
-        footnotes=_column(mapping, "footnotes_json") or [],
-    )
-
-
-def _column(mapping: RowMapping, name: str) -> Any:
-    # `in`, not `.get`: a row mapping's `.get` finds a missing key by raising.
-    return _loads(mapping[name]) if name in mapping else None
+def carried_relation(row: Any, relation: str) -> Any:
+    """One relation `relation_columns` put on a row (a Row or a named tuple of one: see
+    `api.db.records`), parsed; None if the row does not carry it."""
+    value = getattr(row, f"{relation}_json", None)
+    return None if value is None else _loads(value)
 
 
 def _loads(value: Any) -> Any:

@@ -325,3 +325,90 @@ async def test_aliases_repeats_and_fragments_answer_in_the_documents_order() -> 
     assert keys[0] == ["later", "first", "name", "withInfo", "withRoot", "withArgument",
                        "again", "__typename", "failing", "last"]  # fmt: skip
     assert [path for _, path in errors] == [["resolved", 0, "failing"], ["resolved", 1, "failing"]]
+
+
+@strawberry.interface
+class Shaped:
+    name: str
+
+
+@strawberry.type
+class Shape(Shaped):  # an interface's type: graphql-core checks each item's type
+    name: str
+    sides: int
+    note: str | None = None
+    inner: list["Shape"] = strawberry.field(default_factory=list)
+
+    @strawberry.field
+    async def later(self) -> str:
+        if self.name == "fails later":
+            raise ValueError("no later answer")
+        return self.name[::-1]
+
+
+@strawberry.type
+class Plain:
+    name: str
+    sides: int
+
+
+LISTED: dict[str, list[Any]] = {}
+
+
+async def _awaited(value: Any) -> Any:
+    return value
+
+
+@strawberry.type
+class ListsQuery:
+    @strawberry.field
+    def required(self) -> list[Shape] | None:
+        return LISTED["items"]
+
+    @strawberry.field
+    def optional(self) -> list[Shape | None]:
+        return LISTED["items"]
+
+    @strawberry.field
+    async def later_list(self) -> list[Shape | None] | None:
+        return LISTED["items"]
+
+    @strawberry.field
+    def plain(self) -> list[Plain | None] | None:
+        return LISTED["items"]
+
+
+LISTS = """{
+  required { name sides note inner { name sides } }
+  optional { name later inner { later } }
+  laterList { name sides }
+  plain { name sides }
+}"""
+# Made anew for each run: a coroutine is awaited once.
+LIST_CASES: dict[str, Callable[[], list[Any]]] = {
+    "plain items": lambda: [Shape(name="a", sides=3, inner=[Shape(name="b", sides=4)]),
+                            Shape(name="c", sides=5, note="n")],
+    "null items": lambda: [Shape(name="a", sides=3), None],
+    "an exception as an item": lambda: [ValueError("no item"), Shape(name="a", sides=3)],
+    "an item of another type": lambda: [Shape(name="a", sides=3), Plain(name="p", sides=1)],
+    "an item's field refused": lambda: [Shape(name="a", sides=None), Shape(name="b", sides=2)],  # type: ignore[arg-type]
+    "an item's async field fails": lambda: [Shape(name="fails later", sides=3)],
+    "awaitable items": lambda: [_awaited(Shape(name="a", sides=3)), Shape(name="b", sides=4)],
+    "an empty list": lambda: [],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", LIST_CASES)
+async def test_lists_of_objects_complete_as_graphql_core_completes_them(case: str) -> None:
+    """Null, failing, awaitable and mistyped items, errors inside items, nested lists:
+    the same data and the same errors at the same paths by either path."""
+    answers = []
+    for context in (ColophonExecutionContext, StrawberryGraphQLCoreExecutionContext):
+        LISTED["items"] = LIST_CASES[case]()
+        schema = strawberry.Schema(query=ListsQuery, types=[Shape], execution_context_class=context)
+        result = await schema.execute(LISTS)
+        errors = sorted((e.message, str(e.path)) for e in result.errors or [])
+        answers.append((result.data, errors))
+    assert answers[0] == answers[1]
+    if case not in ("plain items", "an empty list"):
+        assert answers[0][1], "each of these is an error in graphql-core's own path"

@@ -82,6 +82,7 @@ class Publication(relay.Node):
 
     @classmethod
     def from_row(cls, row: AnyRow, *, unrestricted: bool = False) -> Self:
+        """From a Row, or a named tuple of one (`api.db.records`)."""
         return cls(
             id=row.id,
             database_id=strawberry.ID(str(row.id)),
@@ -94,7 +95,7 @@ class Publication(relay.Node):
             word_count=row.word_count,
             featured_image=Image.from_row(row),
             series_id=row.series_id,
-            detail=row if "body_html" in row._mapping else None,
+            detail=row if "body_html" in row._fields else None,
             unrestricted=unrestricted,
         )
 

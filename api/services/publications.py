@@ -338,7 +338,7 @@ async def _search_page(
         found = P.id.in_(matching_ids(query, dialect, among))
         statement = ordered(select(*columns).where(found), order)
         statement = statement.offset(offset).limit(limit)
-    rows: Sequence[AnyRow] = (await db.execute(statement)).all()
+    rows: Sequence[AnyRow] = records((await db.execute(statement)).all())
     return rows
 
 

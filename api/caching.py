@@ -2,12 +2,13 @@
 `Cache-Control` a CDN can act on.
 
 The ETag is a hash of the exact bytes sent, so any change to anything a response shows
-changes its ETag, and two processes agree on it without sharing state.
+changes its ETag, and two processes agree on it without sharing state. The hash is XXH3's
+128 bits: an entity tag needs no cryptographic strength, and BLAKE2 cost 15 µs for an
+article's 14 kB, a seventh of the Python work of answering it, against half a µs.
 """
 
-from hashlib import blake2b
-
 import orjson
+import xxhash
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,7 +19,7 @@ JSON = "application/json"
 
 
 def entity_tag(body: bytes) -> str:
-    return '"' + blake2b(body, digest_size=16).hexdigest() + '"'
+    return '"' + xxhash.xxh3_128_hexdigest(body) + '"'
 
 
 def public_cache_control(settings: Settings) -> str:
@@ -55,7 +56,8 @@ def cached_json(
     request: Request, payload: object, *, headers: dict[str, str] | None = None
 ) -> Response:
     """A public JSON answer, tagged for CDNs with what it shows."""
-    tags = header_values(response_tags(request.url.path, payload))
+    # The path as the client sent it: `request.url` would build the whole URL for it.
+    tags = header_values(response_tags(request.scope["path"], payload))
     return cached_response(
         request, orjson.dumps(payload), JSON, headers={**tags, **(headers or {})}
     )

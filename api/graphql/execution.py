@@ -201,51 +201,35 @@ class ColophonExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(
             object_type, field_details_list
         )
-        is_type_of = object_type.is_type_of
         is_awaitable = self.is_awaitable
         completed: list[Any] = []
         awaitable_indices: list[int] = []
         for index, item in enumerate(result):
             item_path = path.add_key(index, None)
-            if item is None or isinstance(item, Exception) or is_awaitable(item):
-                # graphql-core's own completion of this item, errors and all.
-                if is_awaitable(item):
-                    completed.append(
-                        self.complete_awaitable_list_item_value(
-                            item, item_type, field_details_list, info, item_path,
-                            position_context,
-                        )
-                    )  # fmt: skip
-                    awaitable_indices.append(index)
-                elif self.complete_list_item_value(
-                    item, completed, item_type, field_details_list, info, item_path,
-                    position_context,
-                ):  # fmt: skip
-                    awaitable_indices.append(index)
+            if is_awaitable(item):
+                completed.append(
+                    self.complete_awaitable_list_item_value(
+                        item, item_type, field_details_list, info, item_path, position_context
+                    )
+                )
+                awaitable_indices.append(index)
                 continue
             try:
-                # What complete_value does with a plain value of an object type.
-                if is_type_of is not None:
-                    matches = is_type_of(item, info)
-                    if is_awaitable(matches):
-                        getattr(matches, "close", lambda: None)()  # asked again below
-                        if self.complete_list_item_value(
-                            item, completed, item_type, field_details_list, info, item_path,
-                            position_context,
-                        ):  # fmt: skip
-                            awaitable_indices.append(index)
-                        continue
-                    if not matches:
-                        raise invalid_return_type_error(object_type, item, field_details_list)
-                fields = self.execute_collected_subfields(
-                    object_type, item, item_path, grouped_field_set, new_defer_usages,
-                    position_context,
+                fields = self._object_fields(
+                    object_type, item, info, item_path, grouped_field_set, new_defer_usages,
+                    position_context, field_details_list,
                 )  # fmt: skip
             except Exception as raw_error:
                 self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                 completed.append(None)
                 continue
-            if is_awaitable(fields):
+            if fields is _MISSING:  # graphql-core's own completion of this item, errors and all
+                if self.complete_list_item_value(
+                    item, completed, item_type, field_details_list, info, item_path,
+                    position_context,
+                ):  # fmt: skip
+                    awaitable_indices.append(index)
+            elif is_awaitable(fields):
                 completed.append(self._settled(fields, item_type, field_details_list, item_path))
                 awaitable_indices.append(index)
             else:
@@ -253,6 +237,32 @@ class ColophonExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_indices:
             return completed
         return _with_awaited_items(completed, awaitable_indices)
+
+    def _object_fields(
+        self,
+        object_type: GraphQLObjectType,
+        item: Any,
+        info: GraphQLResolveInfo[Any],
+        item_path: Path,
+        grouped_field_set: GroupedFieldSet,
+        new_defer_usages: Any,
+        position_context: Any,
+        field_details_list: FieldDetailsList,
+    ) -> Any:
+        """What complete_value does with a plain value of an object type; _MISSING for a
+        value it must see itself (null, an exception, a type check that awaits)."""
+        if item is None or isinstance(item, Exception):
+            return _MISSING
+        if object_type.is_type_of is not None:
+            matches = object_type.is_type_of(item, info)
+            if self.is_awaitable(matches):
+                getattr(matches, "close", lambda: None)()  # graphql-core asks again
+                return _MISSING
+            if not matches:
+                raise invalid_return_type_error(object_type, item, field_details_list)
+        return self.execute_collected_subfields(
+            object_type, item, item_path, grouped_field_set, new_defer_usages, position_context
+        )
 
     async def _settled(
         self,

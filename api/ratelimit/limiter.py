@@ -58,12 +58,16 @@ class RateLimiter:
         batch_percent: float,
         sync_seconds: float,
         clock: Callable[[], float] = time.time,
+        sync_timeout: float = SYNC_TIMEOUT,
     ) -> None:
         self.limits = limits
         self.store = store
         self.keys = keys
         self.sessionmaker = sessionmaker
         self.sync_seconds = sync_seconds
+        # A store that answers later than this is taken for down. Its add may still have
+        # been counted: the batch is sent again later (at least once, never lost).
+        self.sync_timeout = sync_timeout
         # Wall-clock time: windows are minutes every process agrees on. Tests may freeze it.
         self.clock = clock
         self.counter = Counter(batch_percent)
@@ -153,7 +157,7 @@ class RateLimiter:
         if not batch:
             return
         try:
-            async with asyncio.timeout(SYNC_TIMEOUT):
+            async with asyncio.timeout(self.sync_timeout):
                 totals = await self.store.add(batch)
         except (StoreUnavailable, TimeoutError) as exc:
             self.counter.abort_sync(batch)

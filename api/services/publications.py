@@ -28,7 +28,7 @@ from sqlmodel import col
 from api.db import AnyRow, dialect_name, records
 from api.services.beside import Beside, list_reader, search_reader
 from api.services.facets import DEFAULT_FACET_LIMIT, Facets, count_facets
-from api.services.highlights import Highlight, highlight
+from api.services.highlights import HIGHLIGHT_SOURCE, Highlight, highlight
 from api.services.lookup import parse_reference
 from api.services.relations import relation_columns, relations_wanted
 from api.services.search import (
@@ -288,9 +288,16 @@ async def search_publications(
         )
         async with facets:
             rows = await _search_page(
-                reader, query, among, order, offset, limit, relations_wanted(relations)
+                reader,
+                query,
+                among,
+                order,
+                offset,
+                limit,
+                relations_wanted(relations),
+                highlighted=True,
             )
-            highlights = await highlight(reader, query, [row.id for row in rows])
+            highlights = await highlight(reader, query, rows)
             return SearchResults(rows, await facets.result(), highlights, relations)
 
 
@@ -323,11 +330,17 @@ async def _search_page(
     offset: int,
     limit: int,
     relations: frozenset[str],
+    *,
+    highlighted: bool = False,
 ) -> Sequence[AnyRow]:
+    """A page of matches; `highlighted`: on PostgreSQL the rows also carry what `highlight`
+    reads (`HIGHLIGHT_SOURCE`)."""
     dialect = dialect_name(db)
     columns: tuple[Any, ...] = SUMMARY_COLUMNS
     if relations:
         columns = (*SUMMARY_COLUMNS, *relation_columns(dialect, only=relations))
+    if highlighted and dialect == "postgresql":
+        columns = (*columns, HIGHLIGHT_SOURCE)
     statement: Select[Any]
     if order is PublicationOrder.RELEVANCE:
         best = best_matches(query, dialect, among, offset=offset, limit=limit)

@@ -129,6 +129,31 @@ async def test_highlights_are_safe_html(client: httpx.AsyncClient) -> None:
     assert "<b>" not in passage
 
 
+async def test_passages_come_from_the_paragraph_holding_the_query(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    """The passage comes from the paragraph that holds most of the query's words, however
+    far into the body, in any inflection the stemmer joins; a hit whose body lacks the
+    words (found through its title) has no passage."""
+    filler = "\n\n".join(f"Paragraph {n} says nothing of note here." for n in range(40))
+    await content.publication(
+        "Harbours of the north",
+        body=f"{filler}\n\nOne policy on ports.\n\n{filler}\n\n"
+        "Their policies on ports and fisheries were set in Ulaanbaatar.\n\n{filler}",
+    )
+    await content.publication("Fisheries policy", body=filler)
+    response = await client.get(SEARCH, params={"q": "fishery policy "})
+    items = {item["slug"]: item for item in response.json()["data"]}
+    passage = items["harbours-of-the-north"]["highlight"]
+    assert "<mark>policies</mark>" in passage
+    assert "<mark>fisheries</mark>" in passage
+    assert "Paragraph" not in passage
+    assert items["fisheries-policy"]["highlight"] is None
+    prefix = await client.get(SEARCH, params={"q": "ulaanb"})
+    [item] = prefix.json()["data"]
+    assert "<mark>Ulaanbaatar</mark>" in item["highlight"]
+
+
 @pytest.mark.usefixtures("library")
 async def test_facets_count_the_whole_result_set(client: httpx.AsyncClient) -> None:
     response = await client.get(SEARCH, params={"q": "korean OR sanctions", "per_page": 1})

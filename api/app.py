@@ -18,6 +18,7 @@ from api.cache.clock import ContentClock
 from api.cache.hits import CacheHitMiddleware
 from api.cache.middleware import ResponseCacheMiddleware
 from api.cache.store import ResponseStore
+from api.compression import CompressionMiddleware
 from api.db import SessionMiddleware, create_engine, create_sessionmaker
 from api.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from api.graphql.app import create_graphql_app
@@ -172,6 +173,9 @@ def create_app(
             Middleware(AccessLogMiddleware, access=access),
             Middleware(CORSMiddleware, **cors_options),
             Middleware(HeadAsGetMiddleware),
+            # Inside HEAD-as-GET, so HEAD says what GET sends; outside the cache, which keeps
+            # answers as the app made them.
+            *([Middleware(CompressionMiddleware)] if settings.compression is Switch.ON else []),
             *([Middleware(RateLimitMiddleware, limiter=rate_limiter)] if rate_limiter else []),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             *([Middleware(ResponseCacheMiddleware, clock=clock, store=store)] if clock else []),

@@ -1,5 +1,6 @@
-"""HTTP caching for public reads: a strong ETag from the body, 304 on `If-None-Match`, and
-`Cache-Control` a CDN can act on.
+"""HTTP caching for public reads: an ETag from the body, 304 on `If-None-Match`, and
+`Cache-Control` a CDN can act on. The ETag is weak where the answer may be sent gzipped
+(`api.compression`): one tag then stands for both forms.
 
 The ETag is a hash of the exact bytes sent, so any change to anything a response shows
 changes its ETag, and two processes agree on it without sharing state. The hash is XXH3's
@@ -13,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.cache.tags import header_values, response_tags
-from api.settings import Settings
+from api.compression import worth_compressing
+from api.settings import Settings, Switch
 
 JSON = "application/json"
 
@@ -40,6 +42,8 @@ def cached_response(
     """A public answer with its validators; `304 Not Modified` when the client holds it."""
     settings: Settings = request.app.state.settings
     tag = entity_tag(body)
+    if settings.compression is Switch.ON and worth_compressing(media_type.encode(), len(body)):
+        tag = "W/" + tag  # it may be sent gzipped: one tag for both forms (api.compression)
     validators = {
         "ETag": tag,
         "Cache-Control": public_cache_control(settings),
@@ -69,6 +73,7 @@ def matches_entity_tag(if_none_match: str | None, tag: str) -> bool:
         return False
     if if_none_match.strip() == "*":
         return True
+    tag = tag.removeprefix("W/")
     for candidate in if_none_match.split(","):
         candidate = candidate.strip()
         if candidate.startswith("W/"):

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     syndication_license_url: str | None = None
     attribution: str = "First published by {site_name} at {url}"
     response_cache: Switch = Switch.ON
+    # gzip for clients that accept it (off where a proxy in front compresses instead).
+    compression: Switch = Switch.ON
     response_cache_mb: int = Field(default=64, ge=1)
     # How long browsers and CDNs may keep a public answer, then serve it stale while they
     # revalidate it with its ETag.

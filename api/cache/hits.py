@@ -26,6 +26,7 @@ from api.cache.middleware import (
     not_modified,
 )
 from api.cache.store import Entry, Prepared, ResponseStore
+from api.compression import accepts_gzip, compress
 from api.middleware import AccessLog, request_id_for
 from api.ratelimit import RateLimiter
 from api.ratelimit.middleware import EXEMPT_PATHS, client_of
@@ -33,10 +34,11 @@ from api.ratelimit.middleware import EXEMPT_PATHS, client_of
 # Request headers a hit reads. One it does not expect twice makes it take the usual path,
 # whose layers each have their own rule for repeated headers.
 _READ = frozenset(
-    {b"host", b"accept", b"authorization", b"if-none-match", b"origin", b"x-api-key",
-     b"x-request-id", b"content-length", b"transfer-encoding"}
+    {b"host", b"accept", b"accept-encoding", b"authorization", b"if-none-match", b"origin",
+     b"x-api-key", b"x-request-id", b"content-length", b"transfer-encoding"}
 )  # fmt: skip
-# Origins whose prepared headers an entry keeps; others are prepared for each answer.
+# Origins (each with and without gzip) whose prepared headers an entry keeps; others are
+# prepared for each answer.
 MAX_ORIGINS = 8
 
 
@@ -102,12 +104,20 @@ class CacheHitMiddleware:
         self.store.hits += 1
         request_id = request_id_for(read.get(b"x-request-id"))
         origin = read.get(b"origin")
-        prepared = entry.prepared.get(origin) or await self._prepare(entry, origin)
+        gzipped = entry.compressible and accepts_gzip(read.get(b"accept-encoding"))
+        if gzipped and entry.gzipped is None:
+            self.store.attach_gzip(key, entry, compress(entry.body))
+        prepared = entry.prepared.get((origin, gzipped)) or await self._prepare(
+            entry, origin, gzipped
+        )
         if not_modified(entry, read.get(b"if-none-match")):
             status, headers, body = 304, prepared.not_modified, b""
         else:
             status, headers = entry.status, prepared.full
-            body = entry.body if scope["method"] == "GET" else b""
+            if scope["method"] != "GET":
+                body = b""
+            else:
+                body = (entry.gzipped or b"") if gzipped else entry.body
         try:
             await send(
                 {
@@ -121,15 +131,16 @@ class CacheHitMiddleware:
             self.access.answered(scope, status, started, request_id=request_id)
         return True
 
-    async def _prepare(self, entry: Entry, origin: bytes | None) -> Prepared:
-        """The entry's headers as the CORS middleware would send them to this Origin."""
+    async def _prepare(self, entry: Entry, origin: bytes | None, gzipped: bool) -> Prepared:
+        """The entry's headers, in the form asked for, as the CORS middleware would send
+        them to this Origin."""
         request = Headers(raw=[] if origin is None else [(b"origin", origin)])
-        full, unchanged = answer_headers(entry)
+        full, unchanged = answer_headers(entry, gzipped=gzipped)
         prepared = Prepared(
             await self._through_cors(full, request), await self._through_cors(unchanged, request)
         )
-        if len(entry.prepared) < MAX_ORIGINS:
-            entry.prepared[origin] = prepared
+        if len(entry.prepared) < 2 * MAX_ORIGINS:
+            entry.prepared[(origin, gzipped)] = prepared
         return prepared
 
     async def _through_cors(

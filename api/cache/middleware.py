@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.cache.clock import ContentClock
 from api.cache.store import Entry, Key, ResponseStore
 from api.caching import matches_entity_tag
+from api.compression import compressible, encoded, varying
 from api.db import opened_session
 from api.services import content_version
 
@@ -130,19 +131,29 @@ def _entry(
     etag = next((v for k, v in headers if k.lower() == b"etag"), None)
     kept = [(k, v) for k, v in headers if k.lower() not in _PER_ANSWER]
     tag = None if etag is None else etag.decode("latin-1")
-    return Entry(version, expires_at, status, kept, body, tag)
+    return Entry(version, expires_at, status, kept, body, tag, compressible(kept, len(body)))
 
 
 # Sent again with each answer: its length is added by the replay, the rest by the server.
 _PER_ANSWER = {b"content-length", b"date", b"server"}
 
 
-def answer_headers(entry: Entry) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
-    """The entry's headers for a full answer, and for a `304` (which carries no body, so no
-    Content-Type or Content-Length)."""
-    full = [*entry.headers, (b"content-length", b"%d" % len(entry.body))]
-    not_modified = [(k, v) for k, v in entry.headers if k.lower() != b"content-type"]
+def answer_headers(
+    entry: Entry, *, gzipped: bool = False
+) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
+    """The entry's headers for a full answer, as it is or (`gzipped`) in its gzip form, and
+    for a `304` (which carries no body, so no Content-Type, -Encoding or -Length)."""
+    if gzipped and entry.gzipped is not None:
+        full = encoded(entry.headers, len(entry.gzipped))
+    else:
+        headers = varying(entry.headers) if entry.compressible else entry.headers
+        full = [*headers, (b"content-length", b"%d" % len(entry.body))]
+    # As `CompressionMiddleware` sends it: a 304 cannot tell whether the body was worth it.
+    not_modified = [(k, v) for k, v in varying(full) if k.lower() not in _BODY_HEADERS]
     return full, not_modified
+
+
+_BODY_HEADERS = {b"content-type", b"content-encoding", b"content-length"}
 
 
 def not_modified(entry: Entry, if_none_match: bytes | None) -> bool:

@@ -28,12 +28,17 @@ class Entry:
     headers: Headers  # as the application set them, without Content-Length
     body: bytes
     etag: str | None
-    prepared: dict[bytes | None, Prepared] = field(default_factory=dict)
+    # Worth gzip (`api.compression`); the gzip form is made the first time it is asked for.
+    compressible: bool = False
+    gzipped: bytes | None = None
+    # Keyed by the request's Origin and whether the answer is gzipped.
+    prepared: dict[tuple[bytes | None, bool], Prepared] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         # The prepared lists hold the same headers again, a few times at most.
-        return len(self.body) + 3 * sum(len(k) + len(v) for k, v in self.headers) + 200
+        headers = 3 * sum(len(k) + len(v) for k, v in self.headers)
+        return len(self.body) + len(self.gzipped or b"") + headers + 200
 
 
 class ResponseStore:
@@ -56,6 +61,19 @@ class ResponseStore:
         self.discard(key)
         self.entries[key] = entry
         self.used += entry.size
+        self._shrink()
+
+    def attach_gzip(self, key: Key, entry: Entry, gzipped: bytes) -> None:
+        """Keep the entry's gzip form, counted in the bound if the entry is still kept."""
+        kept = self.entries.get(key) is entry
+        if kept:
+            self.used -= entry.size
+        entry.gzipped = gzipped
+        if kept:
+            self.used += entry.size
+            self._shrink()
+
+    def _shrink(self) -> None:
         while self.used > self.max_bytes and self.entries:
             _, oldest = self.entries.popitem(last=False)
             self.used -= oldest.size

@@ -178,7 +178,18 @@ def create_app(
             *([Middleware(CompressionMiddleware)] if settings.compression is Switch.ON else []),
             *([Middleware(RateLimitMiddleware, limiter=rate_limiter)] if rate_limiter else []),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            *([Middleware(ResponseCacheMiddleware, clock=clock, store=store)] if clock else []),
+            *(
+                [
+                    Middleware(
+                        ResponseCacheMiddleware,
+                        clock=clock,
+                        store=store,
+                        compression=settings.compression is Switch.ON,
+                    )
+                ]
+                if clock
+                else []
+            ),
             Middleware(SessionMiddleware, sessionmaker=sessionmaker),
         ],
         exception_handlers={

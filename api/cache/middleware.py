@@ -44,10 +44,14 @@ def cacheable_request(scope: Scope, has_authorization: bool) -> bool:
 
 
 class ResponseCacheMiddleware:
-    def __init__(self, app: ASGIApp, clock: ContentClock, store: ResponseStore) -> None:
+    def __init__(
+        self, app: ASGIApp, clock: ContentClock, store: ResponseStore, *, compression: bool = True
+    ) -> None:
         self.app = app
         self.clock = clock
         self.store = store
+        # Whether answers may be sent gzipped (`api.compression`), so hits may be too.
+        self.compression = compression
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,7 +101,8 @@ class ResponseCacheMiddleware:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    entry = _entry(version, expires_at, status, headers, b"".join(chunks))
+                    body = b"".join(chunks)
+                    entry = _entry(version, expires_at, status, headers, body, self.compression)
                     if entry is not None:
                         self.store.put(key, entry)
             await send(message)
@@ -122,6 +127,7 @@ def _entry(
     status: int,
     headers: list[tuple[bytes, bytes]],
     body: bytes,
+    compression: bool,
 ) -> Entry | None:
     if version < 0 or status not in CACHEABLE_STATUS:
         return None
@@ -131,7 +137,8 @@ def _entry(
     etag = next((v for k, v in headers if k.lower() == b"etag"), None)
     kept = [(k, v) for k, v in headers if k.lower() not in _PER_ANSWER]
     tag = None if etag is None else etag.decode("latin-1")
-    return Entry(version, expires_at, status, kept, body, tag, compressible(kept, len(body)))
+    gzip = compression and compressible(kept, len(body))
+    return Entry(version, expires_at, status, kept, body, tag, gzip)
 
 
 # Sent again with each answer: its length is added by the replay, the rest by the server.

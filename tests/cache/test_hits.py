@@ -125,6 +125,14 @@ class TestAHitAnswersAsTheApplication:
         allowed = hit.headers.get("Access-Control-Allow-Origin")
         assert allowed == ("*" if origins == "*" else (origin if origin in origins else None))
 
+    @pytest.mark.parametrize("compression", ["on", "off"])
+    async def test_gzip_as_the_application_sends_it(self, site: Site, compression: str) -> None:
+        gzipped = {"X-Api-Key": site.key, "Accept-Encoding": "gzip"}
+        expected, hit = await answers(site, "GET", LIST, gzipped, compression=compression)
+        assert hit.content == expected.content
+        assert steady(hit) == steady(expected)
+        assert hit.headers.get("content-encoding") == ("gzip" if compression == "on" else None)
+
     async def test_not_modified(self, site: Site) -> None:
         async with running(site.app(response_cache="off")) as plain:
             etag = (await plain.get(DETAIL)).headers["ETag"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import missing_service
 from tests.rest.test_openapi import live_site
 
 __all__ = ["live_site"]
@@ -18,7 +19,7 @@ AUDIT = Path(__file__).with_name("http_audit.mjs")
 def test_every_must_of_the_spec_passes(live_site: str, tmp_path: Path) -> None:
     npm, node = shutil.which("npm"), shutil.which("node")
     if npm is None or node is None:
-        pytest.skip("Node.js is not installed")
+        missing_service("Node.js is not installed")
     subprocess.run(
         [npm, "install", "--no-save", "--no-audit", "--no-fund", "graphql-http", "graphql"],
         cwd=tmp_path,

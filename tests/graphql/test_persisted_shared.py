@@ -9,7 +9,7 @@ import redis
 from starlette.applications import Starlette
 
 from api.graphql.persisted import RedisStore
-from tests.conftest import serving
+from tests.conftest import missing_service, serving
 from tests.content import Content
 from tests.graphql.conftest import ENDPOINT
 from tests.graphql.test_persisted import QUERY, get_params, persisted
@@ -23,7 +23,7 @@ def shared_redis(monkeypatch: pytest.MonkeyPatch) -> str:
         with redis.Redis.from_url(REDIS_URL) as client:
             client.ping()
     except redis.ConnectionError:
-        pytest.skip("no Redis at 127.0.0.1:6379 (CI starts one)")
+        missing_service("no Redis at 127.0.0.1:6379")
     # A prefix of the test's own, so runs never see each other's documents.
     monkeypatch.setattr(RedisStore, "PREFIX", f"colophon:test:{uuid.uuid4().hex}:")
     return REDIS_URL

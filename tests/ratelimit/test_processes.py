@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -19,7 +21,7 @@ from api.ratelimit.counter import WindowCount
 from api.ratelimit.stores import DatabaseStore, RedisStore, window_start
 from api.services import partner_keys
 from models import PartnerKey, RateLimitWindow
-from tests.conftest import Database
+from tests.conftest import Database, missing_service
 from tests.ratelimit.conftest import CLIENT, NOW, Caller, limited_app, running
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -32,16 +34,12 @@ BATCH = LIMIT * BATCH_PERCENT // 100
 @pytest.fixture
 async def redis_prefix() -> AsyncIterator[str]:
     """A key prefix of the test's own on the local Redis, deleted after."""
-    pytest.importorskip("redis")
-    from redis.asyncio import Redis
-    from redis.exceptions import RedisError
-
     client = Redis.from_url(REDIS_URL)
     try:
         await client.ping()
     except (RedisError, OSError):
         await client.aclose()
-        pytest.skip("no Redis at 127.0.0.1:6379")
+        missing_service("no Redis at 127.0.0.1:6379")
     prefix = f"colophon-test-{uuid.uuid4().hex}:"
     yield prefix
     keys = [key async for key in client.scan_iter(match=prefix + "*")]
@@ -231,7 +229,6 @@ class TestStores:
 
 
 def test_a_bad_redis_url_stops_the_start() -> None:
-    pytest.importorskip("redis")
     with pytest.raises(ConfigurationError, match="COLOPHON_REDIS_URL"):
         RedisStore("http://127.0.0.1:6379", "p:")
 

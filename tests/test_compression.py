@@ -136,7 +136,7 @@ async def test_compression_off(uncompressed: httpx.AsyncClient) -> None:
 
 def test_a_cached_gzip_form_counts_in_the_stores_bound() -> None:
     store = ResponseStore(max_bytes=40_000)
-    key = ("http", b"host", "/a", b"", b"")
+    key = ("http", b"host", "/a", b"", b"", b"")
     entry = Entry(1, None, 200, [], b"x" * 5_000, None, compressible=True)
     store.put(key, entry)
     before = store.used

@@ -6,8 +6,8 @@ its Origin, give it a request id, log it. Passing it through those layers cost m
 sending it (each wraps `send`, re-reads the headers, or builds objects for them), so this
 middleware, the outermost, does all of that itself in one step, with the entry's headers
 prepared once per Origin by the CORS middleware's own code. Anything it cannot answer alone
-goes down the usual stack unchanged: a miss, a token, a request body, a key the rate limiter
-has not seen lately, a bucket due for a sync, a refusal.
+goes down the usual stack unchanged: a miss, a token, a request body (but a GraphQL query's,
+`posted.py`), a key the rate limiter has not seen lately, a bucket due for a sync, a refusal.
 """
 
 import time
@@ -24,8 +24,10 @@ from api.cache.middleware import (
     cacheable_request,
     entry_key,
     not_modified,
+    posted_key,
 )
-from api.cache.store import Entry, Prepared, ResponseStore
+from api.cache.posted import cacheable_post, read_body, replaying
+from api.cache.store import Entry, Key, Prepared, ResponseStore
 from api.compression import accepts_gzip, compress
 from api.middleware import AccessLog, request_id_for
 from api.ratelimit import RateLimiter
@@ -35,7 +37,7 @@ from api.ratelimit.middleware import EXEMPT_PATHS, client_of
 # whose layers each have their own rule for repeated headers.
 _READ = frozenset(
     {b"host", b"accept", b"accept-encoding", b"authorization", b"if-none-match", b"origin",
-     b"x-api-key", b"x-request-id", b"content-length", b"transfer-encoding"}
+     b"x-api-key", b"x-request-id", b"content-length", b"content-type", b"transfer-encoding"}
 )  # fmt: skip
 # Origins (each with and without gzip) whose prepared headers an entry keeps; others are
 # prepared for each answer.
@@ -62,30 +64,54 @@ class CacheHitMiddleware:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
-            or not await self._answered(scope, send)
-        ):
-            await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            if scope["method"] in ("GET", "HEAD"):
+                if await self._answered(scope, send):
+                    return
+            elif scope["method"] == "POST":
+                await self._post(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
     async def _answered(self, scope: Scope, send: Send) -> bool:
         """Answer the request from the cache if it is a hit this layer can serve alone."""
         started = time.perf_counter()
-        read: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:
-            if name in _READ:
-                if name in read:
-                    return False
-                read[name] = value
+        read = _read_once(scope)
         if (
-            b"content-length" in read
+            read is None
+            or b"content-length" in read
             or b"transfer-encoding" in read
             or scope["path"] in EXEMPT_PATHS
             or not cacheable_request(scope, b"authorization" in read)
         ):
             return False
         key = entry_key(scope, read.get(b"host", b""), read.get(b"accept", b""))
+        return await self._served(scope, send, read, key, started)
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A GraphQL query sent by POST (`posted.py`): its body is read to find its entry,
+        and given again to the stack if there is none to serve."""
+        started = time.perf_counter()
+        read = _read_once(scope)
+        if (
+            read is None
+            or not cacheable_post(scope, read)
+            or not cacheable_request(scope, b"authorization" in read)
+        ):
+            await self.app(scope, receive, send)
+            return
+        messages, body = await read_body(receive)
+        receive = replaying(messages, receive)
+        if body is None or not await self._served(
+            scope, send, read, posted_key(scope, read, body), started
+        ):
+            await self.app(scope, receive, send)
+
+    async def _served(
+        self, scope: Scope, send: Send, read: dict[bytes, bytes], key: Key, started: float
+    ) -> bool:
+        """Serve the entry for `key` if there is a fresh one and the rate limit allows it
+        here; False if the usual stack must answer."""
         entry = self.store.get(key)
         if entry is None or not self.clock.fresh(entry.version, entry.expires_at):
             return False
@@ -114,7 +140,7 @@ class CacheHitMiddleware:
             status, headers, body = 304, prepared.not_modified, b""
         else:
             status, headers = entry.status, prepared.full
-            if scope["method"] != "GET":
+            if scope["method"] == "HEAD":
                 body = b""
             else:
                 body = (entry.gzipped or b"") if gzipped else entry.body
@@ -155,3 +181,14 @@ class CacheHitMiddleware:
         await self.cors.send(start, keep, request)
         result: list[tuple[bytes, bytes]] = sent[0]["headers"]
         return result
+
+
+def _read_once(scope: Scope) -> dict[bytes, bytes] | None:
+    """The request headers a hit reads; None if one of them comes twice."""
+    read: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in _READ:
+            if name in read:
+                return None
+            read[name] = value
+    return read

@@ -7,6 +7,9 @@ known in the process (see `clock.py`). A write that changed the content refreshe
 before it answers, through its own session, so the process that committed a change never
 serves the old body afterwards.
 
+GraphQL queries sent by POST are kept too, keyed by their body (`posted.py`), when the
+application marks their answer shareable.
+
 This middleware sits innermost: it records answers as the application made them, before the
 outer layers add per-request headers, and refreshes the version on writes. Most hits never
 reach it: `hits.py` answers them before any other layer runs; the rest (a request the rate
@@ -16,6 +19,14 @@ limiter must look at first) are replayed here.
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.cache.clock import ContentClock
+from api.cache.posted import (
+    GRAPHQL_PATH,
+    body_key,
+    cacheable_post,
+    is_shareable,
+    read_body,
+    replaying,
+)
 from api.cache.store import Entry, Key, ResponseStore
 from api.caching import matches_entity_tag
 from api.compression import compressible, encoded, varying
@@ -24,10 +35,10 @@ from api.services import content_version
 
 CACHEABLE_STATUS = {200, 301, 404}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-GRAPHQL_PATH = "/graphql"
 
 
-def entry_key(scope: Scope, host: bytes, accept: bytes) -> Key:
+def entry_key(scope: Scope, host: bytes, accept: bytes, body: bytes = b"") -> Key:
+    """`body`: a POST's `posted.body_key`."""
     # GraphQL answers in the media type the client accepts; REST has one.
     return (
         scope.get("scheme", "http"),
@@ -35,6 +46,7 @@ def entry_key(scope: Scope, host: bytes, accept: bytes) -> Key:
         scope["path"],
         scope.get("query_string", b""),
         accept if scope["path"] == GRAPHQL_PATH else b"",
+        body,
     )
 
 
@@ -58,7 +70,13 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["method"] in WRITES:
-            await self.app(scope, receive, self._refreshing(scope, send))
+            wanted = _first_values(scope)
+            if cacheable_post(scope, wanted) and cacheable_request(
+                scope, b"authorization" in wanted
+            ):
+                await self._posted(scope, receive, send, wanted)
+            else:
+                await self.app(scope, receive, self._refreshing(scope, send))
             return
         if scope["method"] != "GET":
             await self.app(scope, receive, send)
@@ -78,6 +96,29 @@ class ResponseCacheMiddleware:
         version, expires_at = self.clock.version, self.clock.next_at
         await self.app(scope, receive, self._recording(key, version, expires_at, send))
 
+    async def _posted(
+        self, scope: Scope, receive: Receive, send: Send, wanted: dict[bytes, bytes]
+    ) -> None:
+        """A GraphQL POST: answered from the cache if its body was, recorded if the
+        application marks its answer shareable, and refreshing the version if it wrote."""
+        messages, body = await read_body(receive)
+        receive = replaying(messages, receive)
+        send = self._refreshing(scope, send)
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        key = posted_key(scope, wanted, body)
+        entry = self.store.get(key)
+        if entry is not None and self.clock.fresh(entry.version, entry.expires_at):
+            self.store.hits += 1
+            await _replay(entry, None, send)
+            return
+        self.store.misses += 1
+        version, expires_at = self.clock.version, self.clock.next_at
+        await self.app(
+            scope, receive, self._recording(key, version, expires_at, send, posted=scope)
+        )
+
     def _refreshing(self, scope: Scope, send: Send) -> Send:
         async def refreshed_first(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -88,7 +129,17 @@ class ResponseCacheMiddleware:
 
         return refreshed_first
 
-    def _recording(self, key: Key, version: int, expires_at: float | None, send: Send) -> Send:
+    def _recording(
+        self,
+        key: Key,
+        version: int,
+        expires_at: float | None,
+        send: Send,
+        *,
+        posted: Scope | None = None,
+    ) -> Send:
+        """Records the answer if it may be shared: a GET's if it says `Cache-Control:
+        public`, a POST's (`posted`, its scope) if the application marked it."""
         status = 0
         headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
@@ -102,7 +153,12 @@ class ResponseCacheMiddleware:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     body = b"".join(chunks)
-                    entry = _entry(version, expires_at, status, headers, body, self.compression)
+                    shared = _public(headers) if posted is None else is_shareable(posted)
+                    entry = (
+                        _entry(version, expires_at, status, headers, body, self.compression)
+                        if shared
+                        else None
+                    )
                     if entry is not None:
                         self.store.put(key, entry)
             await send(message)
@@ -110,7 +166,19 @@ class ResponseCacheMiddleware:
         return record
 
 
-_WANTED = frozenset({b"host", b"accept", b"authorization", b"if-none-match"})
+_WANTED = frozenset(
+    {b"host", b"accept", b"authorization", b"if-none-match", b"content-length",
+     b"content-type", b"transfer-encoding"}
+)  # fmt: skip
+
+
+def posted_key(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> Key:
+    return entry_key(
+        scope,
+        headers.get(b"host", b""),
+        headers.get(b"accept", b""),
+        body_key(headers.get(b"content-type", b""), body),
+    )
 
 
 def _first_values(scope: Scope) -> dict[bytes, bytes]:
@@ -131,14 +199,16 @@ def _entry(
 ) -> Entry | None:
     if version < 0 or status not in CACHEABLE_STATUS:
         return None
-    control = next((v for k, v in headers if k.lower() == b"cache-control"), b"")
-    if not control.startswith(b"public"):
-        return None
     etag = next((v for k, v in headers if k.lower() == b"etag"), None)
     kept = [(k, v) for k, v in headers if k.lower() not in _PER_ANSWER]
     tag = None if etag is None else etag.decode("latin-1")
     gzip = compression and compressible(kept, len(body))
     return Entry(version, expires_at, status, kept, body, tag, gzip)
+
+
+def _public(headers: list[tuple[bytes, bytes]]) -> bool:
+    control = next((v for k, v in headers if k.lower() == b"cache-control"), b"")
+    return control.startswith(b"public")
 
 
 # Sent again with each answer: its length is added by the replay, the rest by the server.

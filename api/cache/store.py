@@ -4,9 +4,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 Headers = list[tuple[bytes, bytes]]
-# Scheme, host, path, query and (for GraphQL, which answers in the media type asked for)
-# the Accept header: absolute links in an answer name the host it was asked on.
-Key = tuple[str, bytes, str, bytes, bytes]
+# Scheme, host, path, query, (for GraphQL, which answers in the media type asked for) the
+# Accept header, and a POST's body (`posted.body_key`; empty for a GET): absolute links in
+# an answer name the host it was asked on.
+Key = tuple[str, bytes, str, bytes, bytes, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,29 +57,34 @@ class ResponseStore:
         return entry
 
     def put(self, key: Key, entry: Entry) -> None:
-        if entry.size > self.max_bytes // 4:
+        if _cost(key, entry) > self.max_bytes // 4:
             return  # one huge answer must not empty the cache
         self.discard(key)
         self.entries[key] = entry
-        self.used += entry.size
+        self.used += _cost(key, entry)
         self._shrink()
 
     def attach_gzip(self, key: Key, entry: Entry, gzipped: bytes) -> None:
         """Keep the entry's gzip form, counted in the bound if the entry is still kept."""
         kept = self.entries.get(key) is entry
         if kept:
-            self.used -= entry.size
+            self.used -= _cost(key, entry)
         entry.gzipped = gzipped
         if kept:
-            self.used += entry.size
+            self.used += _cost(key, entry)
             self._shrink()
 
     def _shrink(self) -> None:
         while self.used > self.max_bytes and self.entries:
-            _, oldest = self.entries.popitem(last=False)
-            self.used -= oldest.size
+            key, oldest = self.entries.popitem(last=False)
+            self.used -= _cost(key, oldest)
 
     def discard(self, key: Key) -> None:
         old = self.entries.pop(key, None)
         if old is not None:
-            self.used -= old.size
+            self.used -= _cost(key, old)
+
+
+def _cost(key: Key, entry: Entry) -> int:
+    # A POST's key holds its whole body.
+    return entry.size + len(key[5])

@@ -22,6 +22,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from api.cache.posted import mark_shareable
 from api.cache.tags import header_values
 from api.caching import cached_response
 from api.db import get_session
@@ -184,7 +185,8 @@ class GraphQLApp(GraphQL[Context, None]):
             status = 400 if _media_type(request) == GRAPHQL_RESPONSE_JSON else 200
         context = sub_response.context
         private = request.state.principal is not None or (context is not None and context.private)
-        response = _answer(request, body, status, private=private)
+        query = context is not None and context.is_query
+        response = _answer(request, body, status, private=private, query=query)
         response.headers.update(
             {k: v for k, v in sub_response.headers.items() if k != "content-length"}
         )
@@ -221,7 +223,9 @@ def _answer(
     headers: dict[str, str] | None = None,
     *,
     private: bool = False,
+    query: bool = False,
 ) -> Response:
+    """`query`: the answer is a query's (never a mutation's)."""
     content = orjson.dumps(body)
     media_type = f"{_media_type(request)}; charset=utf-8"
     # The media type depends on Accept, and a token-bearing request may see more.
@@ -240,6 +244,10 @@ def _answer(
         return cached_response(
             request, content, media_type, headers={**vary, **tags, **(headers or {})}
         )
+    if query and status == 200 and "errors" not in body:
+        # A query sent by POST: the response cache may keep it (`api.cache.posted`); a
+        # shared cache outside is told nothing, as HTTP caches do not keep POST answers.
+        mark_shareable(request.scope)
     no_store = {"Cache-Control": "no-store"} if request.method == "GET" else {}
     return Response(
         content,

@@ -23,6 +23,8 @@ class Context:
     # Set by a resolver whose answer depends on more than the document (a preview token):
     # the response must then never be stored by a shared cache.
     private: bool = False
+    # Set when execution starts: the operation is a query, whose answer others may share.
+    is_query: bool = False
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -43,10 +43,12 @@ class SerialSession:
 class QueriesReadAlone(SchemaExtension):
     """A query only reads, so its statements run outside a transaction (`read_alone`): no
     BEGIN and ROLLBACK around them. Decided when execution starts, once the operation's
-    type is known; a mutation keeps its one transaction."""
+    type is known; a mutation keeps its one transaction. The context learns which it is:
+    only a query's answer may be shared (`api.cache.posted`)."""
 
     def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
         if execution.operation_type is OperationType.QUERY:
             execution.context.db.read_alone()
+            execution.context.is_query = True
         yield

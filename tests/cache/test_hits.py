@@ -4,67 +4,23 @@ CORS for its Origin, HEAD and `304`; and it is rate limited and logged like any 
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 from structlog.testing import capture_logs
 
 from api.cache import clock as clock_module
-from api.db import create_engine, create_sessionmaker
 from api.services import partner_keys
-from models import Role
-from tests.cache.pieces import two_pieces
-from tests.conftest import Database
-from tests.content import Content
-from tests.ratelimit.conftest import Caller, limited_app, running
+from tests.cache.conftest import Site, hits, settled, steady
+from tests.ratelimit.conftest import Caller, running
 
-# Differ from one answer to the next by design.
-PER_REQUEST = {"date", "x-request-id", "ratelimit-remaining"}
 LIST = "/api/v1/publications?per_page=5"
 DETAIL = "/api/v1/publications/cached-piece"
 GRAPHQL = "/graphql?query=%7Bpublications(first%3A2)%7Bnodes%7Bslug%7D%7D%7D"
-
-
-class Site:
-    def __init__(self, database: Database, tmp_path: Path, key: str, admin: dict[str, str]) -> None:
-        self.database = database
-        self.tmp_path = tmp_path
-        self.key = key
-        self.admin = admin
-
-    def app(self, **overrides: Any) -> Starlette:
-        return limited_app(self.database, self.tmp_path, **overrides)
-
-
-@pytest.fixture
-async def site(fresh_database: Database, tmp_path: Path) -> Site:
-    engine = create_engine(fresh_database.url)
-    async with create_sessionmaker(engine)() as session:
-        content = Content(session)
-        await two_pieces(content)
-        key, _ = await partner_keys.create_key(session, "Example Daily", 1000)
-        admin = await content.bearer(Role.ADMIN, "Admin")
-    await engine.dispose()
-    return Site(fresh_database, tmp_path, key, admin)
-
-
-async def settled(caller: Caller) -> Caller:
-    """Nothing is cached before the content clock's first read."""
-    deadline = time.monotonic() + 30
-    while caller.app.state.content_clock.version < 0:
-        assert time.monotonic() < deadline, "the clock never read the content version"
-        await asyncio.sleep(0.01)
-    return caller
-
-
-@pytest.fixture
-async def cached(site: Site) -> AsyncIterator[Caller]:
-    async with running(site.app(response_cache="on")) as caller:
-        yield await settled(caller)
+# Over 1 kB, so worth gzip.
+PAGE = "publications(first: 2) { nodes { slug title excerpt bodyHtml bodyText url authors {name} }}"
+QUERY = {"query": f"{{ newest: {PAGE} again: {PAGE} }}"}
 
 
 async def new_key(caller: Caller, requests_per_minute: int) -> str:
@@ -74,26 +30,23 @@ async def new_key(caller: Caller, requests_per_minute: int) -> str:
     return key
 
 
-def steady(response: httpx.Response) -> list[tuple[str, str]]:
-    return sorted((k, v) for k, v in response.headers.multi_items() if k not in PER_REQUEST)
-
-
-def hits(caller: Caller) -> int:
-    count: int = caller.app.state.response_store.hits
-    return count
-
-
 async def answers(
-    site: Site, method: str, path: str, headers: dict[str, str], **settings: Any
+    site: Site,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    json: object = None,
+    **settings: Any,
 ) -> tuple[httpx.Response, httpx.Response]:
-    """The answer of an app without the response cache, and a hit of one with it."""
+    """The answer of an app without the response cache, and a hit of one with it; `json`,
+    a POST's body."""
     async with running(site.app(response_cache="off", **settings)) as plain:
-        expected = await plain.request(method, path, headers=headers)
+        expected = await plain.request(method, path, headers=headers, json=json)
     async with running(site.app(response_cache="on", **settings)) as caller:
         await settled(caller)
-        await caller.get(path)  # stored
+        await caller.request("GET" if method == "HEAD" else method, path, json=json)  # stored
         before = hits(caller)
-        hit = await caller.request(method, path, headers=headers)
+        hit = await caller.request(method, path, headers=headers, json=json)
         assert hits(caller) == before + 1
     return expected, hit
 
@@ -108,6 +61,23 @@ class TestAHitAnswersAsTheApplication:
         assert steady(hit) == steady(expected)
         for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-Id"):
             assert len(hit.headers.get_list(name)) == 1, name
+
+    @pytest.mark.parametrize("encoding", ["identity", "gzip"])
+    async def test_a_graphql_query_sent_by_post(self, site: Site, encoding: str) -> None:
+        headers = {
+            "X-Api-Key": site.key,
+            "Accept-Encoding": encoding,
+            "Origin": "https://a.example",
+        }
+        expected, hit = await answers(site, "POST", "/graphql", headers, QUERY)
+        assert hit.status_code == expected.status_code == 200
+        assert hit.content == expected.content
+        assert "Cached piece" in hit.text
+        assert steady(hit) == steady(expected)
+        assert "etag" not in hit.headers
+        assert "cache-control" not in hit.headers
+        assert len(expected.content) > 1024  # worth gzip
+        assert hit.headers.get("content-encoding") == (None if encoding == "identity" else "gzip")
 
     @pytest.mark.parametrize(
         ("origins", "origin"),

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event, update
+from sqlmodel import col
 
 from api.services.accounts import hash_password
 from models import User
@@ -96,7 +97,7 @@ async def test_a_change_is_seen_at_once(cached: Caller, site: Site) -> None:
 async def test_a_mutation_always_runs(cached: Caller) -> None:
     async with cached.app.state.sessionmaker() as session:
         await session.execute(
-            update(User).where(User.email == "admin@example.org").values(password_hash=HASH)
+            update(User).where(col(User.email) == "admin@example.org").values(password_hash=HASH)
         )
         await session.commit()
     login = {

@@ -58,6 +58,7 @@ def create_app(
         max_overflow=settings.db_max_overflow,
         sqlite_cache_mb=settings.sqlite_cache_mb,
         work_mem_mb=settings.db_work_mem_mb,
+        random_page_cost=settings.db_random_page_cost,
     )
     # The content clock polls on a connection of its own: requests that hold every pooled
     # connection must not make it wait (and the cache serve an old version meanwhile).
@@ -75,6 +76,7 @@ def create_app(
                 max_overflow=0,
                 sqlite_cache_mb=settings.sqlite_cache_mb,
                 work_mem_mb=settings.db_work_mem_mb,
+                random_page_cost=settings.db_random_page_cost,
                 custom_plans=True,  # it only counts search results
             ),
             size,
@@ -228,5 +230,6 @@ def _reading_pool(settings: Settings, size: int, **plans: bool) -> AsyncEngine |
         pool_size=size,
         max_overflow=0,
         work_mem_mb=settings.db_work_mem_mb,
+        random_page_cost=settings.db_random_page_cost,
         **plans,
     )

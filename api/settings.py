@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     # PostgreSQL's memory for one sort or hash in a statement (its default is 4 MB): a broad
     # search's facets count tens of thousands of rows, which spill to disk below ~16 MB.
     db_work_mem_mb: int = Field(default=16, ge=1, le=2048)
+    # PostgreSQL's planner's price of a random page read, for the API's connections.
+    db_random_page_cost: float = Field(default=1.1, gt=0, le=100)
     # Page cache of each SQLite connection (a pool of up to ten): the bound on its memory.
     sqlite_cache_mb: int = Field(default=8, ge=1, le=4096)
     # Per-minute budgets for every request but the health probes (docs/api.md, "Partner

@@ -66,6 +66,7 @@ class Options:
     selective: str
     broad: str
     only: str | None
+    caches: tuple[str, ...]  # "cold", "warm" or both
     profile: list[str]
     markdown: Path | None
     existing: str | None
@@ -184,6 +185,9 @@ def _parse_options() -> Options:
     parser.add_argument("--broad", default="trade", help="a word a third of them hold or more")
     parser.add_argument("--only", help="run only the Colophon rows whose label contains this")
     parser.add_argument(
+        "--cache", choices=("cold", "warm", "both"), default="both", help="which rows to run"
+    )
+    parser.add_argument(
         "--profile",
         action="append",
         default=[],
@@ -203,8 +207,9 @@ def _parse_options() -> Options:
     chosen = ("sqlite", "postgresql") if database == "both" else (database,)
     return Options(
         args.publications, chosen, args.postgres, args.duration, args.warmup,
-        args.connections, args.selective, args.broad, args.only, args.profile, args.markdown,
-        args.existing,
+        args.connections, args.selective, args.broad, args.only,
+        ("cold", "warm") if args.cache == "both" else (args.cache,), args.profile,
+        args.markdown, args.existing,
     )  # fmt: skip
 
 
@@ -236,12 +241,12 @@ def _bench_database(
     ]
     bench = _Bench(options, cpus, url)
     report.baselines += bench.baselines(env, targets, "before")
-    for cache in ("cold", "warm"):
+    for cache in options.caches:
         switch = {"COLOPHON_RESPONSE_CACHE": "on" if cache == "warm" else "off"}
         report.colophon += bench.colophon({**env, **switch}, queries, cache)
     report.baselines += bench.baselines(env, targets, "after")
     report.load.append(os.getloadavg()[0])
-    for cache in ("cold", "warm"):
+    for cache in options.caches:
         counts = inprocess.count_statements(url, cache == "warm", queries, headers)
         report.statements.update({(label, cache): n for label, n in counts.items()})
     for choice in options.profile:

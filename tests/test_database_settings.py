@@ -1,0 +1,32 @@
+"""Every PostgreSQL connection the app opens prices a random read as memory or SSD does
+(`COLOPHON_DB_RANDOM_PAGE_COST`, 1.1 by default): at PostgreSQL's default of 4, a page of 20
+publications scanned every tag once per publication instead of looking each up by its key."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from api.app import create_app
+from tests.conftest import Database, settings_for
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"), [({}, "1.1"), ({"db_random_page_cost": 4}, "4")]
+)
+async def test_every_pool_prices_random_reads_as_configured(
+    fresh_database: Database, tmp_path: Path, overrides: dict[str, Any], expected: str
+) -> None:
+    state: Any = create_app(settings_for(fresh_database, tmp_path, **overrides)).state
+    if fresh_database.backend == "sqlite":
+        assert state.list_engine is None  # SQLite's planner has no such setting
+        return
+    costs = []
+    for engine in (state.engine, state.search_engine, state.list_engine, state.beside_engine):
+        if engine is not None:
+            async with engine.connect() as conn:
+                costs.append(await conn.scalar(text("SHOW random_page_cost")))
+            await engine.dispose()
+    assert len(costs) >= 3
+    assert set(costs) == {expected}

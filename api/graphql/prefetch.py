@@ -11,14 +11,14 @@ JSON holds is answered from it (`carried`), without a statement of its own.
 """
 
 from asyncio import Future
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from api.graphql.context import Info
 from api.graphql.loaders import Loaders
+from api.graphql.shapes import Shape
 from api.graphql.types.directory import Author, Category, Series, Tag
 from api.graphql.types.footnote import Footnote
 from api.services.relations import carried_relation
@@ -61,15 +61,12 @@ _CARRIED_IN_DETAIL = {
 }
 
 
-def carried(selections: Iterable[Selection], *, detail: bool = False) -> frozenset[str]:
+def carried(shape: Shape, *, detail: bool = False) -> frozenset[str]:
     """The relations asked of a page's nodes (with `detail`, of one publication) that the
     statement reading them can answer: those asked for no field beyond what it brings. A
     citation reads the authors and series through their loaders, which then load them
     anyway."""
-    asked: dict[str, set[str]] = {}
-    for field in _fields(selections):
-        names = asked.setdefault(field.name, set())
-        names.update(inner.name for inner in _fields(field.selections))
+    asked = dict(shape)
     if "citation" in asked:
         asked.pop("authors", None)
         asked.pop("series", None)
@@ -99,33 +96,12 @@ def now_or_later(pending: Awaitable[T], convert: Callable[[T], R]) -> R | Awaita
     return later()
 
 
-def asked(info: Info) -> list[Selection]:
-    """What the document asks of the value the current field resolves to."""
-    return [selection for field in info.selected_fields for selection in field.selections]
-
-
-def asked_of_nodes(info: Info) -> list[Selection]:
-    """What the document asks of each node of the connection the current field resolves to,
-    through `nodes` or `edges { node }`."""
-    found: list[Selection] = []
-    for field in _fields(asked(info)):
-        if field.name == "nodes":
-            found += field.selections
-        elif field.name == "edges":
-            found += [
-                s for f in _fields(field.selections) if f.name == "node" for s in f.selections
-            ]
-    return found
-
-
-async def prefetch(
-    info: Info, publications: Sequence["Publication"], selections: Iterable[Selection]
-) -> None:
-    """Load, in one statement each, the relations `selections` ask of these publications
-    that they do not know already."""
+async def prefetch(info: Info, publications: Sequence["Publication"], shape: Shape) -> None:
+    """Load, in one statement each, the relations `shape` asks of these publications that
+    they do not know already."""
     if not publications:
         return
-    names = {field.name for field in _fields(selections)}
+    names = set(shape)
     if "citation" in names:
         names |= {"authors", "series"}
     loaders = info.context.loaders
@@ -152,12 +128,3 @@ async def _load(loader: DataLoader[K, V], keys: list[K]) -> None:
     values = await loader.load_fn(keys)
     loaded = zip(keys, values, strict=True)
     loader.prime_many({key: value for key, value in loaded if not isinstance(value, BaseException)})
-
-
-def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
-    """The fields among `selections`, fragments opened."""
-    for selection in selections:
-        if isinstance(selection, FragmentSpread | InlineFragment):
-            yield from _fields(selection.selections)
-        else:
-            yield selection

@@ -134,6 +134,22 @@ class TestRelations:
         ]
         assert len(counter.statements) == statements
 
+    async def test_a_relation_under_include_answers_as_the_variable_says(
+        self, client: httpx.AsyncClient, content: Content
+    ) -> None:
+        """What a document asks is read once per document, directives aside: the same
+        document with `@include` on and off answers each time as its variables say."""
+        juni = await content.author("Juni Kim", bio="Program manager.")
+        await content.publication("Both", authors=[juni])
+        document = """query($bios: Boolean!) { publications { nodes { slug
+            authors @include(if: $bios) { slug bio } } } }"""
+        for bios in (True, False, True):
+            [node] = (await data_of(client, document, {"bios": bios}))["publications"]["nodes"]
+            expected: dict[str, object] = {"slug": "both"}
+            if bios:
+                expected["authors"] = [{"slug": "juni-kim", "bio": "Program manager."}]
+            assert node == expected
+
     async def test_a_category_page_is_one_statement_and_answers_as_the_loaders_do(
         self, client: httpx.AsyncClient, content: Content, count_statements: CountStatements
     ) -> None:

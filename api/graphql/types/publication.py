@@ -15,7 +15,8 @@ from api.db import AnyRow
 from api.errors import NotFound, Unauthenticated
 from api.graphql.context import Info
 from api.graphql.fields import field
-from api.graphql.prefetch import asked, carried, known_relations, now_or_later
+from api.graphql.prefetch import carried, known_relations, now_or_later
+from api.graphql.shapes import asked
 from api.graphql.types.directory import DATABASE_ID, Author, Category, Series, Tag
 from api.graphql.types.footnote import Footnote
 from api.graphql.types.image import Image

@@ -13,8 +13,9 @@ from api.db import AnyRow
 from api.errors import Invalid, Unauthenticated
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, PageRequest, paginate, paginate_by_key
-from api.graphql.prefetch import asked_of_nodes, carried, known_relations, prefetch
+from api.graphql.prefetch import carried, known_relations, prefetch
 from api.graphql.scalars import DateOrDateTime
+from api.graphql.shapes import asked_of_nodes
 from api.graphql.types.publication import Publication
 from api.graphql.types.search import SearchConnection, SearchFacets, SearchHit
 from api.services import cursors
@@ -149,8 +150,8 @@ async def find(
     page, its total, and each relation the document asks no more of than that statement
     brings as JSON; any other relation comes through its loader."""
     order = _ORDERS[order_by] if order_by is not None else service.default_order(filters)
-    selections = asked_of_nodes(info)
-    known = carried(selections)
+    shape = asked_of_nodes(info)
+    known = carried(shape)
 
     async def fetch(offset: int, limit: int) -> tuple[list[AnyRow], int]:
         found = await info.context.db.run(
@@ -180,7 +181,7 @@ async def find(
         )
     else:
         page = await paginate(request, fetch, node, PublicationConnection)
-    await prefetch(info, [edge.node for edge in page.edges], selections)
+    await prefetch(info, [edge.node for edge in page.edges], shape)
     return page
 
 

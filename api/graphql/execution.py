@@ -45,6 +45,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import Path, Undefined
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry import Schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -63,6 +64,9 @@ class _Leaf:
     attribute: str
     coerce: Callable[[Any], Any]
     nullable: bool
+    # The Python type whose values `coerce` gives back unchanged (a `str` for String and
+    # ID), answered without calling it; None when there is none.
+    unchanged: type | None = None
 
 
 # One object's fields, in the document's order: each field's response name, its nodes, and
@@ -100,6 +104,10 @@ class ColophonExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list, leaf in plan:
                 if leaf is not None:
+                    answer = getattr(source_value, leaf.attribute, _MISSING)
+                    if type(answer) is leaf.unchanged:  # most fields of a page: strings
+                        results[response_name] = answer
+                        continue
                     answer = self._answer_leaf(leaf, source_value)
                     if answer is not _MISSING:
                         results[response_name] = answer
@@ -334,7 +342,16 @@ def _leaf(parent_type: GraphQLObjectType, field_name: str) -> _Leaf | None:
     named = field_def.type if nullable else field_def.type.of_type
     if not is_leaf_type(named):
         return None
-    return _Leaf(definition.python_name, named.coerce_output_value, nullable)
+    coerce = named.coerce_output_value
+    return _Leaf(definition.python_name, coerce, nullable, _UNCHANGED.get(coerce))
+
+
+# graphql-core's output coercions that return a value of this type as it is.
+_UNCHANGED: dict[Callable[[Any], Any], type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+}
 
 
 def answer_resolvers_directly(schema: Schema) -> None:

@@ -40,14 +40,32 @@ _BY_PUBLICATION: dict[str, Callable[[Loaders], Any]] = {
 }
 
 
+# Directory entries already made from a page's JSON, by type and id: the same author or
+# category shows on many publications of a page (a category page names its category on
+# each), and building an entry costs more than answering its fields.
+Seen = dict[tuple[type, str], Any]
+EntryT = TypeVar("EntryT", Author, Category, Tag, Series)
+
+
+def _entry(kind: type[EntryT], item: dict[str, Any], seen: Seen) -> EntryT:
+    key = (kind, item["id"])
+    found: EntryT | None = seen.get(key)
+    if found is None:
+        found = seen[key] = kind.from_json(item)
+    return found
+
+
 # What the page's statement brings of each relation, as GraphQL names the fields, and how
 # the relation is answered from its parsed JSON.
 _ENTRY = frozenset({"__typename", "id", "databaseId", "slug", "name"})
-_CARRIED: dict[str, tuple[frozenset[str], Callable[[Any], Any]]] = {
-    "authors": (_ENTRY | {"jobTitle"}, lambda items: [Author.from_json(i) for i in items or ()]),
-    "categories": (_ENTRY, lambda items: [Category.from_json(i) for i in items or ()]),
-    "tags": (_ENTRY, lambda items: [Tag.from_json(i) for i in items or ()]),
-    "series": (_ENTRY, lambda item: None if item is None else Series.from_json(item)),
+_CARRIED: dict[str, tuple[frozenset[str], Callable[[Any, Seen], Any]]] = {
+    "authors": (
+        _ENTRY | {"jobTitle"},
+        lambda items, seen: [_entry(Author, i, seen) for i in items or ()],
+    ),
+    "categories": (_ENTRY, lambda items, seen: [_entry(Category, i, seen) for i in items or ()]),
+    "tags": (_ENTRY, lambda items, seen: [_entry(Tag, i, seen) for i in items or ()]),
+    "series": (_ENTRY, lambda item, seen: None if item is None else _entry(Series, item, seen)),
 }
 # What one publication's own statement (`relation_columns(detail=True)`) brings: the
 # same, and the authors' bios and the footnotes too.
@@ -56,7 +74,7 @@ _CARRIED_IN_DETAIL = {
     "authors": (_CARRIED["authors"][0] | {"bio"}, _CARRIED["authors"][1]),
     "footnotes": (
         frozenset({"__typename", "number", "text", "url", "citation"}),
-        lambda items: [Footnote.from_json(i) for i in items or ()],
+        lambda items, _seen: [Footnote.from_json(i) for i in items or ()],
     ),
 }
 
@@ -76,12 +94,16 @@ def carried(shape: Shape, *, detail: bool = False) -> frozenset[str]:
     )
 
 
-def known_relations(row: Any, names: frozenset[str]) -> dict[str, Any] | None:
+def known_relations(
+    row: Any, names: frozenset[str], seen: Seen | None = None
+) -> dict[str, Any] | None:
     """The relations `names` of a row that carries them as JSON (`carried`), as GraphQL
-    values; None when the row carries none. `row`: a Row, or a named tuple of one."""
+    values; None when the row carries none. `row`: a Row, or a named tuple of one; `seen`:
+    the entries made for the other rows of its statement, shared with them."""
     if not names or f"{min(names)}_json" not in row._fields:
         return None
-    return {name: _CARRIED_IN_DETAIL[name][1](carried_relation(row, name)) for name in names}
+    seen = {} if seen is None else seen
+    return {name: _CARRIED_IN_DETAIL[name][1](carried_relation(row, name), seen) for name in names}
 
 
 def now_or_later(pending: Awaitable[T], convert: Callable[[T], R]) -> R | Awaitable[R]:

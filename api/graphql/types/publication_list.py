@@ -13,7 +13,7 @@ from api.db import AnyRow
 from api.errors import Invalid, Unauthenticated
 from api.graphql.context import Info
 from api.graphql.pagination import Connection, PageRequest, paginate, paginate_by_key
-from api.graphql.prefetch import carried, known_relations, prefetch
+from api.graphql.prefetch import Seen, carried, known_relations, prefetch
 from api.graphql.scalars import DateOrDateTime
 from api.graphql.shapes import asked_of_nodes
 from api.graphql.types.publication import Publication
@@ -170,9 +170,11 @@ async def find(
             return cursors.KeysetPage(rows=rows, total=total, position=0)
         return await info.context.db.run(cursors.keyset_page, filters, order, keys)
 
+    seen: Seen = {}  # the directory entries of the page's rows, made once each
+
     def node(row: AnyRow) -> Publication:
         publication = Publication.from_row(row, unrestricted=filters.scope is not None)
-        publication.known = known_relations(row, known)
+        publication.known = known_relations(row, known, seen)
         return publication
 
     if cursors.is_keyed(order):

@@ -152,3 +152,22 @@ async def test_off_means_off(site: Site) -> None:
         await post(caller, titles())
         await post(caller, titles())
         assert caller.app.state.response_store is None or hits(caller) == 0
+
+
+@pytest.mark.parametrize(
+    "content", [b'{"query": "{ publications { nodes { title } } }"', b"not json", b"[]"]
+)
+async def test_a_malformed_body_is_a_graphql_error_never_kept(
+    cached: Caller, content: bytes
+) -> None:
+    kept, before = stored(cached), hits(cached)
+    headers = {"Content-Type": "application/json"}
+    answers = [
+        await cached.request("POST", "/graphql", content=content, headers=headers) for _ in range(2)
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 400)
+        assert answer.json()["errors"][0]["extensions"]["code"]
+    assert answers[0].content == answers[1].content
+    assert stored(cached) == kept
+    assert hits(cached) == before

@@ -221,7 +221,7 @@ def records(rows: Sequence[AnyRow]) -> list[Any]:
     Row finds a field by name in Python at every access (about 0.3 µs; an index costs a
     tenth of that), a named tuple's field is a C-level index. Rows of one result share
     their fields, so the tuple class is made once for them."""
-    record = _record_class(rows[0]._fields) if rows else None
+    record = record_class(rows[0]._fields) if rows else None
     if record is None:
         return list(rows)
     make = tuple.__new__
@@ -229,7 +229,7 @@ def records(rows: Sequence[AnyRow]) -> list[Any]:
 
 
 @lru_cache(maxsize=256)
-def _record_class(fields: tuple[str, ...]) -> type[tuple[Any, ...]] | None:
+def record_class(fields: tuple[str, ...]) -> type[tuple[Any, ...]] | None:
     """None for fields a named tuple cannot hold (a keyword, a leading underscore)."""
     try:
         return namedtuple("Record", fields)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from api.db import AnyRow, dialect_name, records
+from api.direct_reads import direct_read
 from api.services.beside import Beside, list_reader, search_reader
 from api.services.facets import DEFAULT_FACET_LIMIT, Facets, count_facets
 from api.services.highlights import HIGHLIGHT_SOURCE, Highlight, highlight
@@ -174,7 +175,7 @@ async def _read_page(
     values: dict[str, Any],
     relations: frozenset[str],
 ) -> PublicationPage:
-    page = records((await connection.execute(statement, values)).all())
+    page = await direct_read(statement, connection.dialect).all(connection, values)
     # An empty page is past the end, or the list is empty: only a later page needs the count.
     if page:
         total = page[0].total
@@ -364,11 +365,13 @@ async def get_publication(
     key = parse_reference(reference)
     if key is None:
         return None
-    statement = _detail_statement(dialect_name(db), isinstance(key, int), relations)
-    result = await (await db.connection()).execute(statement, {"key": key, "now": utcnow()})
-    row: AnyRow | None = result.first()
-    if row is not None:
-        record: AnyRow = records([row])[0]  # its fields are read one by one by presenters
+    connection = await db.connection()
+    statement = _detail_statement(connection.dialect.name, isinstance(key, int), relations)
+    rows = await direct_read(statement, connection.dialect).all(
+        connection, {"key": key, "now": utcnow()}
+    )
+    if rows:
+        record: AnyRow = rows[0]
         return record
     if isinstance(key, int):
         return None

@@ -26,6 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import record_class, records
 
+# A statement of any columns.
+AnySelect = Select[*tuple[Any, ...]]
+
 
 class DirectRead:
     """A statement compiled once for PostgreSQL, run on asyncpg directly."""
@@ -41,7 +44,7 @@ class DirectRead:
         "statement",
     )
 
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: AnySelect, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.statement = statement
         self.compiled = compiled
@@ -127,7 +130,7 @@ def _bind_processor(bind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
 _READS: dict[int, DirectRead] = {}
 
 
-def direct_read(statement: Select[Any], dialect: Dialect) -> DirectRead:
+def direct_read(statement: AnySelect, dialect: Dialect) -> DirectRead:
     """The `DirectRead` of a statement built once (`functools.cache`): kept as long as the
     statement, which such a cache keeps for good."""
     read = _READS.get(id(statement))

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.db import create_engine, records
-from api.direct_reads import direct_read
+from api.direct_reads import AnySelect, direct_read
 from api.services.publications import (
     PublicationOrder,
     _cached_page_statements,
@@ -100,7 +100,7 @@ async def test_listeners_see_each_statement_once(
     def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
-    statement = select(literal_column("1").label("one"), bindparam("n", type_=Integer))
+    statement: AnySelect = select(literal_column("1").label("one"), bindparam("n", type_=Integer))
     event.listen(test_engine.sync_engine, "before_cursor_execute", before)
     try:
         rows = await direct_read(statement, connection.dialect).all(connection, {"n": 5})

@@ -3,26 +3,33 @@
 SQLAlchemy builds each statement and compiles it once; executing it is another cost. For
 the one statement of a public publication, its execution (a greenlet switch, an execution
 context, result metadata, `Row` objects) took ~150 µs of CPU, where asyncpg answers the
-same prepared statement on the same connection in ~40 µs: a quarter of the whole request.
+same prepared statement on the same connection in ~40 µs; and a session's connection
+(the session's transaction, an `AsyncConnection`, their shielded closing) ~80 µs, where
+the pool's own connection costs ~25. Together that was a third of the whole request.
 `DirectRead` keeps what SQLAlchemy's compiler made of a statement (its SQL, the order of
-its parameters, their bind processors) and runs it on the connection's asyncpg driver,
-giving rows as `api.db.records` does.
+its parameters, their bind processors) and runs it on asyncpg, giving rows as
+`api.db.records` does. `DirectRead.public` takes a connection of the engine's pool for the
+one statement (a public read runs outside a transaction anyway, see `api.db.read_alone`).
 
 A statement whose SQL changes with its values (an IN list, a LIMIT written into it) is
-made per execution by SQLAlchemy's compiler, as its own execution would make it. All that
-SQLAlchemy does around a statement and that anything here relies on is kept: listeners of
-`before_cursor_execute` and `after_cursor_execute` see it (tests count statements so), and
-a statement that fails is run again by SQLAlchemy, which raises its usual error and
-discards a broken connection. SQLite, whose driver runs in a thread of its own, is read
-through SQLAlchemy as before.
+made per execution by SQLAlchemy's compiler, as its own execution would make it. What
+SQLAlchemy does around a statement and anything here relies on is kept:
+- listeners of `before_cursor_execute` and `after_cursor_execute` see each statement
+  (tests and benchmarks count statements so, tracing records them): where one listens on
+  the pool's engine, its public reads go through a SQLAlchemy connection;
+- a statement that fails is run again by SQLAlchemy, which raises its usual error
+  (`DirectRead.retried` counts them: a test that sees it grow has found a bug here);
+- a pooled connection whose statement failed or was cancelled is closed, not reused.
+SQLite, whose driver runs in a thread of its own, is read through SQLAlchemy as before.
 """
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.util import greenlet_spawn
 
 from api.db import record_class, records
 
@@ -32,6 +39,9 @@ AnySelect = Select[*tuple[Any, ...]]
 
 class DirectRead:
     """A statement compiled once for PostgreSQL, run on asyncpg directly."""
+
+    # Statements that failed on asyncpg and were run again by SQLAlchemy, in this process.
+    retried: ClassVar[int] = 0
 
     __slots__ = (
         "binds",
@@ -89,6 +99,43 @@ class DirectRead:
             arguments.append(value if process is None else process(value))
         return state.statement, arguments
 
+    async def public(
+        self, db: AsyncSession, values: Mapping[str, Any], *, engine: AsyncEngine | None = None
+    ) -> list[Any]:
+        """Every row of a public read for the request whose session is `db`, on a connection
+        of `engine`'s pool (by default the session's) held for this statement alone: a
+        public read runs outside a transaction, each statement its own snapshot. A session
+        already in a transaction (an editor's, a test's) reads inside it, and so does any
+        session on SQLite."""
+        if db.in_transaction():
+            return await self.all(await db.connection(), values)
+        pool = engine if engine is not None else db.get_bind()
+        if not isinstance(pool, AsyncEngine | Engine) or pool.dialect.driver != "asyncpg":
+            return await self.all(await db.connection(), values)
+        sync_engine = pool.sync_engine if isinstance(pool, AsyncEngine) else pool
+        if _listened(sync_engine):
+            # A listener expects a SQLAlchemy connection: it is given one.
+            return await self._through_sqlalchemy(sync_engine, values)
+        sql, arguments = self.prepared(values)
+        pooled = await greenlet_spawn(sync_engine.raw_connection)
+        try:
+            driver: Any = pooled.driver_connection
+            rows = await driver.fetch(sql, *arguments)
+        except BaseException as error:
+            # Closed rather than handed out again in an unknown state.
+            await greenlet_spawn(pooled.invalidate)
+            if not isinstance(error, Exception):
+                raise  # cancelled
+            DirectRead.retried += 1
+            return await self._through_sqlalchemy(sync_engine, values)  # its usual error
+        await greenlet_spawn(pooled.close)  # back to the pool
+        return self._records(rows)
+
+    async def _through_sqlalchemy(self, engine: Engine, values: Mapping[str, Any]) -> list[Any]:
+        async with AsyncEngine(engine).connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return records((await autocommit.execute(self.statement, values)).all())
+
     async def all(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[Any]:
         """Every row, as named tuples (`api.db.records`)."""
         if connection.dialect.driver != "asyncpg":
@@ -104,6 +151,7 @@ class DirectRead:
             rows = await driver.fetch(sql, *arguments)
         except Exception:
             # SQLAlchemy's own execution wraps the error and handles a lost connection.
+            DirectRead.retried += 1
             return records((await connection.execute(self.statement, values)).all())
         if listened:
             sync.dispatch.after_cursor_execute(sync, None, sql, arguments, None, False)
@@ -125,6 +173,11 @@ class DirectRead:
 def _bind_processor(bind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
     processor: Callable[[Any], Any] | None = bind.type.dialect_impl(dialect).bind_processor(dialect)
     return processor
+
+
+def _listened(engine: Engine) -> bool:
+    dispatch = engine.dispatch
+    return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
 
 _READS: dict[int, DirectRead] = {}

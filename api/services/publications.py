@@ -27,7 +27,7 @@ from sqlmodel import col
 
 from api.db import AnyRow, dialect_name, records
 from api.direct_reads import direct_read
-from api.services.beside import Beside, list_reader, search_reader
+from api.services.beside import LIST_KEY, Beside, list_reader, search_reader
 from api.services.facets import DEFAULT_FACET_LIMIT, Facets, count_facets
 from api.services.highlights import HIGHLIGHT_SOURCE, Highlight, highlight
 from api.services.lookup import parse_reference
@@ -159,28 +159,34 @@ async def find_publications(
     values: dict[str, Any] = {"offset": offset, "limit": limit}
     if not _by_slugs_only(filters):
         statement, count = _page_statements(dialect, order, wanted, publication_conditions(filters))
-        return await _read_page(await db.connection(), statement, count, values, wanted)
+        connection = await db.connection()
+        page = records((await connection.execute(statement, values)).all())
+        return await _completed(page, connection, count, values, wanted)
     present = tuple(name for name in SLUG_FILTERS if getattr(filters, name))
     statement, count = _cached_page_statements(dialect, order, wanted, present)
     values |= {name: list(getattr(filters, name)) for name in present}
     values["now"] = utcnow()
+    listing = db.info.get(LIST_KEY)
+    page = await direct_read(statement, db.get_bind().dialect).public(db, values, engine=listing)
+    if page or not offset:
+        return await _completed(page, None, count, values, wanted)
     async with list_reader(db) as connection:
-        return await _read_page(connection, statement, count, values, wanted)
+        return await _completed(page, connection, count, values, wanted)
 
 
-async def _read_page(
-    connection: AsyncConnection,
-    statement: Select[Any],
+async def _completed(
+    page: list[Any],
+    connection: AsyncConnection | None,
     count: Select[Any],
     values: dict[str, Any],
     relations: frozenset[str],
 ) -> PublicationPage:
-    page = await direct_read(statement, connection.dialect).all(connection, values)
-    # An empty page is past the end, or the list is empty: only a later page needs the count.
+    """The page with its total, from its first row; an empty page is past the end, or the
+    list is empty: only a later page needs the count (on `connection`)."""
     if page:
         total = page[0].total
     else:
-        total = await connection.scalar(count, values) if values["offset"] else 0
+        total = await connection.scalar(count, values) if connection and values["offset"] else 0
     return PublicationPage(rows=page, total=total or 0, relations=bool(relations))
 
 
@@ -365,11 +371,9 @@ async def get_publication(
     key = parse_reference(reference)
     if key is None:
         return None
-    connection = await db.connection()
-    statement = _detail_statement(connection.dialect.name, isinstance(key, int), relations)
-    rows = await direct_read(statement, connection.dialect).all(
-        connection, {"key": key, "now": utcnow()}
-    )
+    dialect = db.get_bind().dialect
+    statement = _detail_statement(dialect.name, isinstance(key, int), relations)
+    rows = await direct_read(statement, dialect).public(db, {"key": key, "now": utcnow()})
     if rows:
         record: AnyRow = rows[0]
         return record

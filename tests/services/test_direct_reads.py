@@ -1,9 +1,11 @@
 """A statement run on asyncpg directly (`api.direct_reads`) gives what SQLAlchemy's own
 execution gives: the same rows, fields and types, for the statements of a publication and
 of a list page (whose SQL is made per execution: an IN list of slugs, a LIMIT), on both
-databases; listeners still see each statement once; a failing one raises SQLAlchemy's
-error."""
+databases, on a session's connection and on a pooled connection of its own; listeners
+still see each statement once; a failing one raises SQLAlchemy's error; a pooled
+connection always goes back to its pool, or is closed."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,8 +14,8 @@ from sqlalchemy import Integer, bindparam, event, literal_column, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.db import create_engine, records
-from api.direct_reads import AnySelect, direct_read
+from api.db import create_engine, create_sessionmaker, read_alone, records
+from api.direct_reads import AnySelect, DirectRead, direct_read
 from api.services.publications import (
     PublicationOrder,
     _cached_page_statements,
@@ -122,3 +124,73 @@ async def test_a_failing_statement_raises_sqlalchemys_error(
         await read.all(site_connection, {"zero": 0})
     # The connection still answers.
     assert [tuple(row) for row in await read.all(site_connection, {"zero": 1})] == [(1,)]
+
+
+@pytest.fixture
+async def site_engine(site: Database) -> AsyncIterator[AsyncEngine]:
+    """The site's database through the app's own kind of engine, nothing listening."""
+    engine = create_engine(site.url)
+    yield engine
+    await engine.dispose()
+
+
+async def test_public_reads_on_pooled_connections(site_engine: AsyncEngine) -> None:
+    """With no session transaction and nobody listening, PostgreSQL's public reads take a
+    pooled connection for one statement and give it back, and their rows are SQLAlchemy's."""
+    dialect = site_engine.dialect
+    detail = _detail_statement(dialect.name, False, True)
+    page, _ = _cached_page_statements(
+        dialect.name, PublicationOrder.NEWEST, relations_wanted(True), ("categories",)
+    )
+    listing = create_engine(str(site_engine.url.render_as_string(hide_password=False)))
+    retried = DirectRead.retried
+    try:
+        for _ in range(3):  # more than once: the prepared statements are reused
+            async with create_sessionmaker(site_engine)() as session:
+                read_alone(session)
+                values = {"key": SEED_SLUG, "now": utcnow()}
+                [row] = await direct_read(detail, dialect).public(session, values)
+                async with site_engine.connect() as connection:
+                    assert [row] == records((await connection.execute(detail, values)).all())
+                # PostgreSQL's read took a connection of its own; SQLite's, the session's.
+                assert session.in_transaction() is (dialect.name == "sqlite")
+                values = {"categories": ["inter-korean"], "offset": 0, "limit": 5, "now": utcnow()}
+                rows = await direct_read(page, dialect).public(session, values, engine=listing)
+                async with site_engine.connect() as connection:
+                    assert rows == records((await connection.execute(page, values)).all())
+        assert DirectRead.retried == retried, "nothing failed and was run again"
+        assert site_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert listing.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await listing.dispose()
+
+
+async def test_a_failing_or_cancelled_public_read_leaves_its_pool_sound(
+    site_engine: AsyncEngine, backend: str
+) -> None:
+    failing: AnySelect = select((literal_column("1") / bindparam("zero", type_=Integer)).label("x"))
+    slow: AnySelect = select(literal_column("pg_sleep(5)::text").label("x"))
+    sessions = create_sessionmaker(site_engine)
+    if backend == "sqlite":
+        async with sessions() as session:
+            rows = await direct_read(failing, site_engine.dialect).public(session, {"zero": 0})
+        assert [tuple(row) for row in rows] == [(None,)]
+        return
+    retried = DirectRead.retried
+    async with sessions() as session:
+        read_alone(session)
+        with pytest.raises(DBAPIError, match="division by zero"):
+            await direct_read(failing, site_engine.dialect).public(session, {"zero": 0})
+    assert DirectRead.retried == retried + 1
+    async with sessions() as session:
+        read_alone(session)
+        reading = asyncio.create_task(direct_read(slow, site_engine.dialect).public(session, {}))
+        await asyncio.sleep(0.3)
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+    assert site_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with sessions() as session:  # the pool still serves
+        read_alone(session)
+        rows = await direct_read(failing, site_engine.dialect).public(session, {"zero": 1})
+    assert [tuple(row) for row in rows] == [(1,)]

@@ -188,7 +188,9 @@ class SessionMiddleware:
         try:
             await self.app(scope, receive, send)
         finally:
-            if holder.session is not None:
+            # A session holds a connection only within a transaction: one that never began
+            # (a public read takes a pooled connection of its own) has nothing to close.
+            if holder.session is not None and holder.session.in_transaction():
                 async with holder.session:  # closes it, shielded from cancellation
                     pass
 

@@ -247,13 +247,15 @@ def read_alone(db: AsyncSession) -> None:
     connections of its own and may never need the request's. SQLite begins no transaction
     for a read anyway, and a session bound to a connection (the tests' outer transaction)
     or already in a transaction keeps it."""
-    bind = db.bind
+    # The sync session's own attributes: the async session's translate each lookup.
+    session = db.sync_session
+    bind = session.bind
     if (
-        isinstance(bind, AsyncEngine)
+        isinstance(bind, Engine)
         and bind.dialect.name == "postgresql"
-        and not db.in_transaction()
+        and not session.in_transaction()
     ):
-        db.sync_session.bind = _autocommit_view(bind.sync_engine)
+        session.bind = _autocommit_view(bind)
 
 
 _AUTOCOMMIT_VIEWS: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()

@@ -3,7 +3,9 @@ queries ask for, and the SQL statements each request costs.
 
 Statements are counted with a `before_cursor_execute` listener on the app's engine, only
 while a request of ours is being answered (a context variable marks it), so the background
-tasks (the content clock, the rate limiter's sync) are not counted.
+tasks (the content clock, the rate limiter's sync) are not counted. A listener makes the
+app send its public reads through SQLAlchemy rather than to asyncpg directly
+(`api/direct_reads.py`): the same statements, counted the same.
 """
 
 import asyncio

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam, event, literal_column, select
+from sqlalchemy import Integer, String, bindparam, event, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -152,8 +152,7 @@ async def test_public_reads_on_pooled_connections(site_engine: AsyncEngine) -> N
                 [row] = await direct_read(detail, dialect).public(session, values)
                 async with site_engine.connect() as connection:
                     assert [row] == records((await connection.execute(detail, values)).all())
-                # PostgreSQL's read took a connection of its own; SQLite's, the session's.
-                assert session.in_transaction() is (dialect.name == "sqlite")
+                assert not session.in_transaction(), "the read took a connection of its own"
                 values = {"categories": ["inter-korean"], "offset": 0, "limit": 5, "now": utcnow()}
                 rows = await direct_read(page, dialect).public(session, values, engine=listing)
                 async with site_engine.connect() as connection:
@@ -168,29 +167,33 @@ async def test_public_reads_on_pooled_connections(site_engine: AsyncEngine) -> N
 async def test_a_failing_or_cancelled_public_read_leaves_its_pool_sound(
     site_engine: AsyncEngine, backend: str
 ) -> None:
-    failing: AnySelect = select((literal_column("1") / bindparam("zero", type_=Integer)).label("x"))
-    slow: AnySelect = select(literal_column("pg_sleep(5)::text").label("x"))
     sessions = create_sessionmaker(site_engine)
-    if backend == "sqlite":
+
+    async def read(statement: AnySelect, values: dict[str, Any]) -> list[Any]:
         async with sessions() as session:
-            rows = await direct_read(failing, site_engine.dialect).public(session, {"zero": 0})
-        assert [tuple(row) for row in rows] == [(None,)]
-        return
+            read_alone(session)
+            return await direct_read(statement, site_engine.dialect).public(session, values)
+
+    failing: AnySelect
+    bad: dict[str, Any]
+    good: dict[str, Any]
+    answer: object
+    if backend == "postgresql":
+        failing = select((literal_column("1") / bindparam("x", type_=Integer)).label("x"))
+        bad, good, error, answer = {"x": 0}, {"x": 1}, "division by zero", 1
+    else:
+        failing = select(func.json(bindparam("x", type_=String)).label("x"))
+        bad, good, error, answer = {"x": "not json"}, {"x": "1"}, "malformed JSON", "1"
     retried = DirectRead.retried
-    async with sessions() as session:
-        read_alone(session)
-        with pytest.raises(DBAPIError, match="division by zero"):
-            await direct_read(failing, site_engine.dialect).public(session, {"zero": 0})
+    with pytest.raises(DBAPIError, match=error):
+        await read(failing, bad)
     assert DirectRead.retried == retried + 1
-    async with sessions() as session:
-        read_alone(session)
-        reading = asyncio.create_task(direct_read(slow, site_engine.dialect).public(session, {}))
+    if backend == "postgresql":  # SQLite has no statement that waits
+        slow: AnySelect = select(literal_column("pg_sleep(5)::text").label("x"))
+        reading = asyncio.create_task(read(slow, {}))
         await asyncio.sleep(0.3)
         reading.cancel()
         with pytest.raises(asyncio.CancelledError):
             await reading
     assert site_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    async with sessions() as session:  # the pool still serves
-        read_alone(session)
-        rows = await direct_read(failing, site_engine.dialect).public(session, {"zero": 1})
-    assert [tuple(row) for row in rows] == [(1,)]
+    assert [tuple(row) for row in await read(failing, good)] == [(answer,)]  # still serving

@@ -21,7 +21,7 @@ SQLAlchemy does around a statement and anything here relies on is kept:
   (`DirectRead.retried` counts them: a test that sees it grow has found a bug here);
 - a pooled connection whose statement failed or was cancelled is closed, not reused.
 On SQLite the statement goes to aiosqlite's connection the same way, statement and rows in
-one trip to its thread (SQLAlchemy's cursor made three): the publication's read went from
+one trip to its thread (SQLAlchemy's cursor makes several): the publication's read went from
 ~555 to ~255 µs of CPU. A session's own connection (`DirectRead.all`) is read through
 SQLAlchemy there.
 """

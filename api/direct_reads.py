@@ -15,8 +15,8 @@ A statement whose SQL changes with its values (an IN list, a LIMIT written into 
 made per execution by SQLAlchemy's compiler, as its own execution would make it. What
 SQLAlchemy does around a statement and anything here relies on is kept:
 - listeners of `before_cursor_execute` and `after_cursor_execute` see each statement
-  (tests and benchmarks count statements so, tracing records them): where one listens on
-  the pool's engine, its public reads go through a SQLAlchemy connection;
+  (tests and benchmarks count statements so, tracing records them): where one listens,
+  the statement goes through SQLAlchemy's own execution;
 - a statement that fails is run again by SQLAlchemy, which raises its usual error
   (`DirectRead.retried` counts them: a test that sees it grow has found a bug here);
 - a pooled connection whose statement failed or was cancelled is closed, not reused.
@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.util import greenlet_spawn
 
@@ -138,27 +138,25 @@ class DirectRead:
         async with AsyncEngine(engine).connect() as connection:
             if engine.dialect.name == "postgresql":
                 connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return records((await connection.execute(self.statement, values)).all())
+            return await self._executed(connection, values)
+
+    async def _executed(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[Any]:
+        """The rows as SQLAlchemy's own execution gives them."""
+        return records((await connection.execute(self.statement, values)).all())
 
     async def all(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[Any]:
-        """Every row, as named tuples (`api.db.records`)."""
-        if connection.dialect.driver != "asyncpg":
-            return records((await connection.execute(self.statement, values)).all())
-        sql, arguments = self.prepared(values)
+        """Every row, as named tuples (`api.db.records`), on this connection (a session's)."""
         sync = connection.sync_connection
-        assert sync is not None
-        listened = bool(sync.dispatch.before_cursor_execute or sync.dispatch.after_cursor_execute)
-        if listened:
-            sync.dispatch.before_cursor_execute(sync, None, sql, arguments, None, False)
+        if connection.dialect.driver != "asyncpg" or sync is None or _listened(sync):
+            return await self._executed(connection, values)
+        sql, arguments = self.prepared(values)
         driver: Any = (await connection.get_raw_connection()).driver_connection
         try:
             rows = await driver.fetch(sql, *arguments)
         except Exception:
             # SQLAlchemy's own execution wraps the error and handles a lost connection.
             DirectRead.retried += 1
-            return records((await connection.execute(self.statement, values)).all())
-        if listened:
-            sync.dispatch.after_cursor_execute(sync, None, sql, arguments, None, False)
+            return await self._executed(connection, values)
         return self._records(rows)
 
     def _records(self, rows: list[Any]) -> list[Any]:
@@ -196,8 +194,10 @@ _FETCHES: dict[str, Callable[[Any, str, list[Any]], Awaitable[list[Any]]]] = {
 }
 
 
-def _listened(engine: Engine) -> bool:
-    dispatch = engine.dispatch
+def _listened(bind: Engine | Connection) -> bool:
+    """Whether anything listens to the statements sent on `bind`: it is then given a
+    SQLAlchemy connection for them."""
+    dispatch = bind.dispatch
     return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
 

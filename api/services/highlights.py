@@ -71,7 +71,7 @@ async def highlight(
 
 def _postgres(shape: SearchQuery, _among: None) -> Select[Any]:
     """The title marked whole, and the best passage of the body's given paragraph (the ids:
-    `ids`, their paragraphs: `paragraphs`)."""
+    `ids`, their paragraphs or NULL: `paragraphs`)."""
     tsquery = postgres_tsquery(shape)
     options = (
         f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={PASSAGE_WORDS}, "

@@ -178,6 +178,8 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
         error = NotFound(f"no resource at {request.url.path}")
     elif exc.status_code == 405:
         error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+    elif exc.status_code == 413:  # a streamed body past the limit (api.middleware)
+        error = PayloadTooLarge(exc.detail)
     else:
         error = HttpProblem(exc.status_code, exc.detail)
     return problem_response(error, request, headers=dict(exc.headers or {}))

@@ -4,7 +4,7 @@ import os
 import time
 
 import structlog
-from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PayloadTooLarge, problem_response
@@ -109,8 +109,13 @@ class HeadAsGetMiddleware:
         await self.app({**scope, "method": "GET"}, receive, send_headers_only)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive` as the body passes the limit. An HTTPException, because
+    FastAPI turns any other error raised while it reads a body into a 400; it hands this
+    one to the API's handlers, which answer the same 413 problem as `_refuse`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, _too_large(max_bytes))
 
 
 class BodyLimitMiddleware:
@@ -125,9 +130,13 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
+        declared, chunked = _announced_body(scope)
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
+            return
+        if declared is None and not chunked and scope.get("http_version") in ("1.0", "1.1"):
+            # HTTP/1 sends no body without either header (RFC 9112 §6.3): nothing to count.
+            await self.app(scope, receive, send)
             return
         received = 0
         started = False
@@ -137,7 +146,7 @@ class BodyLimitMiddleware:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise _BodyTooLarge
+                raise _BodyTooLarge(self.max_bytes)
             return message
 
         async def watching_send(message: Message) -> None:
@@ -153,5 +162,21 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes")
-        await problem_response(error)(scope, receive, send)
+        await problem_response(PayloadTooLarge(_too_large(self.max_bytes)))(scope, receive, send)
+
+
+def _too_large(max_bytes: int) -> str:
+    return f"request bodies are limited to {max_bytes} bytes"
+
+
+def _announced_body(scope: Scope) -> tuple[str | None, bool]:
+    """The request's `Content-Length` (the first, as Starlette reads it) and whether it
+    declares a `Transfer-Encoding`."""
+    declared: str | None = None
+    chunked = False
+    for name, value in scope["headers"]:
+        if name == b"content-length" and declared is None:
+            declared = value.decode("latin-1")
+        elif name == b"transfer-encoding":
+            chunked = True
+    return declared, chunked

@@ -424,6 +424,30 @@ async def test_huge_bodies_are_refused(client: httpx.AsyncClient, tokens: Header
     assert graphql.status_code == 413
 
 
+async def test_huge_streamed_bodies_are_refused_as_they_arrive(
+    client: httpx.AsyncClient, tokens: Headers
+) -> None:
+    """Without a Content-Length (chunked), the body is counted as it is read."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"title": "Huge", "body_markdown": "'
+        for _ in range(60):
+            yield b"word " * 10_000
+        yield b'"}'
+
+    response = await client.post(
+        API, content=chunks(), headers={**tokens["editor"], "content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    found = await client.get(API, params={"q": "huge"}, headers=tokens["editor"])
+    assert found.json()["meta"]["total"] == 0
+    graphql = await client.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert graphql.status_code == 413
+
+
 @pytest.mark.usefixtures("taxonomy")
 async def test_authors_see_others_public_work_without_editors_fields(
     client: httpx.AsyncClient, tokens: Headers

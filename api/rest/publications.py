@@ -44,7 +44,8 @@ def _anonymous_list(request: Request) -> dict[str, Any] | None:
 
 
 def _anonymous_detail(request: Request) -> dict[str, Any] | None:
-    if "preview" in request.query_params:
+    # Most reads have no query string: nothing to parse.
+    if request.scope["query_string"] and "preview" in request.query_params:
         return None
     return {
         "request": request,

@@ -10,9 +10,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Integer, String, bindparam, event, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from api.db import create_engine, create_sessionmaker, read_alone, records
 from api.direct_reads import AnySelect, DirectRead, direct_read
@@ -84,6 +86,70 @@ async def test_a_list_page_whose_sql_changes_with_its_values(
     assert len(rows) <= limit
     if categories and categories[0] == "inter-korean":
         assert rows, "the seed's category lists something"
+
+
+async def test_an_expansion_kept_for_its_shape_takes_each_executions_values(
+    site_connection: AsyncConnection,
+) -> None:
+    """The SQL of a list page is expanded once per shape (the lists' lengths, the page
+    size): later executions of that shape bring their own slugs, moment and offset."""
+    statement, _ = _cached_page_statements(
+        site_connection.dialect.name,
+        PublicationOrder.NEWEST,
+        relations_wanted(True),
+        ("categories",),
+    )
+    seen = set()
+    for categories, offset in [
+        (["inter-korean", "economy"], 0),
+        (["economy", "inter-korean"], 1),
+        (["no-such-category", "economy"], 0),
+        (["inter-korean", "no-such-category"], 2),
+        (["no-such-category", "none-either"], 0),
+    ]:
+        values = {"categories": categories, "offset": offset, "limit": 3, "now": utcnow()}
+        rows = await _both(site_connection, statement, values)
+        seen.add(tuple(row.id for row in rows))
+    assert len(seen) >= 3, "different values of one shape gave different pages"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    categories=st.lists(st.sampled_from(["a", "b", "inter-korean"]), max_size=4),
+    limit=st.integers(1, 100),
+    offset=st.integers(0, 10**6),
+    dialect=st.sampled_from(["postgresql", "sqlite"]),
+)
+def test_an_expansion_kept_per_shape_is_sqlalchemys_expansion(
+    categories: list[str], limit: int, offset: int, dialect: str
+) -> None:
+    """Whatever the values, and whichever values of the same shape came before: the SQL
+    and arguments sent are those SQLAlchemy's own expansion gives."""
+    engine = _DIALECTS[dialect]
+    statement, _ = _cached_page_statements(
+        dialect, PublicationOrder.NEWEST, relations_wanted(True), ("categories",)
+    )
+    read = direct_read(statement, engine)
+    values = {"categories": categories, "offset": offset, "limit": limit, "now": utcnow()}
+    state = read.compiled.construct_expanded_state(values)
+    sql, arguments = read.prepared(values)
+    assert sql == state.statement
+    processes = {
+        name: bind.type.dialect_impl(engine).bind_processor(engine)
+        for name, bind in read.compiled.binds.items()
+    }
+    assert arguments == [
+        (process(state.parameters[name]) if (process := processes.get(name)) else
+         state.parameters[name])
+        for name in state.positiontup or ()
+    ]  # fmt: skip
+
+
+# Dialects alone: engines that never connect.
+_DIALECTS = {
+    name: create_async_engine(url).dialect
+    for name, url in [("postgresql", "postgresql+asyncpg://"), ("sqlite", "sqlite+aiosqlite://")]
+}
 
 
 async def test_listeners_see_each_statement_once(

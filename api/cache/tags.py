@@ -37,9 +37,10 @@ def response_tags(path: str, payload: object) -> list[str]:
             data = payload.get("data")
             if isinstance(data, dict) and "id" in data:
                 tags[f"{kind}:{data['id']}"] = None
-    _walk(payload, tags)
     if "publications" in tags:
+        _walk(payload, tags, coarse=True)
         return _coarse(tags)
+    _walk(payload, tags)
     return list(tags)
 
 
@@ -58,21 +59,30 @@ def _coarse(tags: dict[str, None]) -> list[str]:
     return list(kinds)
 
 
-def _walk(value: Any, tags: dict[str, None]) -> None:
+def _walk(value: Any, tags: dict[str, None], *, coarse: bool = False) -> None:
+    """Adds the tags of the publications `value` shows, and of what they link to; with
+    `coarse`, the list tag of each kind they link to (see `_coarse`), found once: the walk
+    stops when every kind is in."""
     if isinstance(value, list):
         for item in value:
-            _walk(item, tags)
+            _walk(item, tags, coarse=coarse)
+            if coarse and tags.keys() >= _KIND_LISTS:
+                return
     elif isinstance(value, dict):
         if "reading_time_minutes" in value and "id" in value:  # a publication
-            tags[f"publication:{value['id']}"] = None
+            if not coarse:
+                tags[f"publication:{value['id']}"] = None
             for field, kind in _RELATIONS.items():
                 related = value.get(field)
                 for item in related if isinstance(related, list) else [related]:
                     if isinstance(item, dict) and "id" in item:
+                        if coarse:
+                            tags[_LIST_OF_KIND[kind]] = None
+                            break
                         tags[f"{kind}:{item['id']}"] = None
         for key in ("data", "publication"):
             if key in value:
-                _walk(value[key], tags)
+                _walk(value[key], tags, coarse=coarse)
 
 
 def header_values(tags: Iterable[str]) -> dict[str, str]:
@@ -91,3 +101,4 @@ def purge_tags_for_publication(publication_id: int, related: Iterable[str]) -> l
 
 
 _LIST_OF_KIND = {"author": "authors", "category": "categories", "series": "series", "tag": "tags"}
+_KIND_LISTS = frozenset(_LIST_OF_KIND.values())

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
 
 from api.db import record_class, records
 
@@ -42,6 +42,8 @@ from api.db import record_class, records
 AnySelect = Select[*tuple[Any, ...]]
 
 
+# How a driver's own connection answers a statement with its rows.
+Fetch = Callable[[Any, str, list[Any]], Awaitable[list[Any]]]
 # An argument's source: (the name of a value given, or None for the statement's own value;
 # the index of an item when that value is a list; the own value; its bind processor).
 _Source = tuple[str | None, int | None, Any, Callable[[Any], Any] | None]
@@ -191,17 +193,13 @@ class DirectRead:
             # A listener expects a SQLAlchemy connection: it is given one.
             return await self._through_sqlalchemy(sync_engine, values)
         sql, arguments = self.prepared(values)
-        pooled = await greenlet_spawn(sync_engine.raw_connection)
         try:
-            rows = await fetch(pooled.driver_connection, sql, arguments)
-        except BaseException as error:
-            # Closed rather than handed out again in an unknown state.
-            await greenlet_spawn(pooled.invalidate)
-            if not isinstance(error, Exception):
-                raise  # cancelled
+            # One greenlet for the checkout, the statement and the checkin (each of the
+            # pool's steps may need one): a greenlet costs as much as the statement's rows.
+            rows = await greenlet_spawn(_pooled_fetch, sync_engine, fetch, sql, arguments)
+        except _FailedOnDriver:
             DirectRead.retried += 1
             return await self._through_sqlalchemy(sync_engine, values)  # its usual error
-        await greenlet_spawn(pooled.close)  # back to the pool
         return self._records(rows)
 
     async def _through_sqlalchemy(self, engine: Engine, values: Mapping[str, Any]) -> list[Any]:
@@ -247,6 +245,25 @@ def _bind_processor(bind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
     return processor
 
 
+class _FailedOnDriver(Exception):
+    """The statement failed on the driver's connection (which was closed)."""
+
+
+def _pooled_fetch(engine: Engine, fetch: Fetch, sql: str, arguments: list[Any]) -> list[Any]:
+    """In a greenlet: the rows of one statement on a pooled connection, given back after it,
+    or closed rather than handed out again in an unknown state if it failed or was cancelled."""
+    pooled = engine.raw_connection()
+    try:
+        rows: list[Any] = await_only(fetch(pooled.driver_connection, sql, arguments))
+    except BaseException as error:
+        pooled.invalidate()
+        if isinstance(error, Exception):
+            raise _FailedOnDriver from error
+        raise  # cancelled
+    pooled.close()  # back to the pool
+    return rows
+
+
 async def _asyncpg_fetch(driver: Any, sql: str, arguments: list[Any]) -> list[Any]:
     rows: list[Any] = await driver.fetch(sql, *arguments)
     return rows
@@ -257,8 +274,8 @@ async def _aiosqlite_fetch(driver: Any, sql: str, arguments: list[Any]) -> list[
     return list(await driver.execute_fetchall(sql, arguments))
 
 
-# How each driver's own connection answers a statement with its rows.
-_FETCHES: dict[str, Callable[[Any, str, list[Any]], Awaitable[list[Any]]]] = {
+# Each driver's fetch.
+_FETCHES: dict[str, Fetch] = {
     "asyncpg": _asyncpg_fetch,
     "aiosqlite": _aiosqlite_fetch,
 }

@@ -86,10 +86,10 @@ class DirectRead:
             for name in compiled.positiontup or ()
             for bind in (compiled.binds[name],)
         )
-        # Parameters rendered into the SQL of each execution (an IN list, a LIMIT): such a
-        # statement's SQL is made per execution, as SQLAlchemy makes it (~14 µs).
         # The same by name, for the parameters of an expanded statement.
         self.bind_processors = {name: process for name, _, process in self.binds if process}
+        # Parameters rendered into the SQL of each execution (an IN list, a LIMIT): such a
+        # statement is expanded as SQLAlchemy expands it, once per shape (`prepared`).
         self.expanding = bool(compiled.literal_execute_params or compiled.post_compile_params)
         if any(_bind_processor(bind, dialect) is not None for bind in compiled.post_compile_params):
             raise ValueError("an IN list whose values a type converts cannot run directly")

@@ -51,6 +51,7 @@ _WRITTEN = [
         )
     ),
     "publication_search",
+    "publication_search_heads",
 ]
 _REFERENCED = [table_of(m).name for m in (Publication, Series, Author, Category, Tag)]
 

@@ -29,7 +29,6 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    not_,
     select,
     table,
     text,
@@ -61,11 +60,16 @@ POSTGRES_INDEX = table(
     "publication_search",
     column("publication_id", Integer),
     column("document", TSVECTOR()),
-    column("head", TSVECTOR()),
     column("published_at", UTCDateTime()),
     column("series_id", Integer),
     column("category_ids", ARRAY(Integer)),
     column("author_ids", ARRAY(Integer)),
+)
+POSTGRES_HEADS = table(
+    "publication_search_heads",
+    column("publication_id", Integer),
+    column("head", TSVECTOR()),
+    column("published_at", UTCDateTime()),
 )
 # How many of the best candidates are ordered by their whole document's rank (PostgreSQL).
 RANKED_WINDOW = 200
@@ -320,9 +324,10 @@ def _best_sqlite(query: SearchQuery, among: Among, offset: int, limit: int) -> S
 def _best_postgres(query: SearchQuery, among: Among, offset: int, limit: int) -> Subquery:
     """Ranking every match with ts_rank_cd reads every matching document: far too slow for
     a common word. So candidates come in a cheap order first: those whose title, subtitle,
-    excerpt or names hold the query (ranked on that small head, kept in the row), then the
-    others, newest first. The first RANKED_WINDOW of them are then ordered by their whole
-    document's rank; the rest keep the cheap order. The order never depends on the page."""
+    excerpt or names hold the query (ranked on that small head, kept in a table of its
+    own), then the others, newest first. The first RANKED_WINDOW of them are then ordered
+    by their whole document's rank; the rest keep the cheap order. The order never depends
+    on the page."""
     wanted = max(RANKED_WINDOW, offset + limit)
     page = shaped(_best_postgres_shape, query, among, RANKED_WINDOW,
                   best_offset=offset, best_limit=limit, best_wanted=wanted)  # fmt: skip
@@ -334,7 +339,15 @@ def _best_postgres_shape(shape: SearchQuery, among: Among, window: int) -> Selec
     wanted = bindparam("best_wanted", type_=Integer)
     candidates = _candidates(shape, tsquery, among, wanted)
     c = candidates.c
-    ranked = case((c.n <= window, func.ts_rank_cd(c.document, tsquery)))
+    # A lookup per candidate in the window, not a join: the planner cannot know how few
+    # candidates there are.
+    index = POSTGRES_INDEX.c
+    document_rank = (
+        select(func.ts_rank_cd(index.document, tsquery))
+        .where(index.publication_id == c.publication_id)
+        .scalar_subquery()
+    )
+    ranked = case((c.n <= window, document_rank))
     order = (c.tier.desc(), ranked.desc().nulls_last(), c.n)
     return (
         select(c.publication_id, func.row_number().over(order_by=order).label("position"))
@@ -349,27 +362,33 @@ def _candidates(
 ) -> Subquery:
     """The first `wanted` matches in the cheap order, numbered (n) in that order: tier 1
     (the head holds the query) by the head's rank, then tier 0, newest first."""
-    index = POSTGRES_INDEX.c
-    allowed = among.conditions(index.publication_id)
-    matched = found_in(index.document, tsquery)
-    in_head = found_in(index.head, tsquery)
-    # The head begins the document, so a query without exclusions that matches the head
-    # matches the document: only the small head is read, through its own GIN index.
-    head_match = [in_head, matched] if query.excluded else [in_head]
-    cheap = func.ts_rank(index.head, tsquery)  # cheaper than ts_rank_cd: no covers
-    newest = (index.published_at.desc().nulls_last(), index.publication_id.desc())
+    index, heads = POSTGRES_INDEX.c, POSTGRES_HEADS.c
+    in_head = found_in(heads.head, tsquery)
+    cheap = func.ts_rank(heads.head, tsquery)  # cheaper than ts_rank_cd: no covers
     head_first = (
-        select(index.publication_id, literal(1).label("tier"), cheap.label("cheap"),
-               index.published_at, index.document)
-        .where(*head_match, *allowed)
-        .order_by(cheap.desc(), *newest)
+        select(heads.publication_id, literal(1).label("tier"), cheap.label("cheap"),
+               heads.published_at)
+        .where(in_head, *among.conditions(heads.publication_id))
+        .order_by(cheap.desc(), heads.published_at.desc().nulls_last(),
+                  heads.publication_id.desc())
         .limit(wanted)
     )  # fmt: skip
+    # The head begins the document, so a query without exclusions that matches the head
+    # matches the document: only the small heads are read, through their own GIN index.
+    if query.excluded:
+        head_first = head_first.where(
+            select(index.publication_id)
+            .where(index.publication_id == heads.publication_id,
+                   found_in(index.document, tsquery))
+            .exists()
+        )  # fmt: skip
+    # One pass over the heads' GIN index, hashed, rather than a head read per match.
+    in_a_head = select(heads.publication_id).where(in_head)
     the_rest = (
-        select(index.publication_id, literal(0), literal(0.0, Float), index.published_at,
-               index.document)
-        .where(matched, not_(in_head), *allowed)
-        .order_by(*newest)
+        select(index.publication_id, literal(0), literal(0.0, Float), index.published_at)
+        .where(found_in(index.document, tsquery), index.publication_id.not_in(in_a_head),
+               *among.conditions(index.publication_id))
+        .order_by(index.published_at.desc().nulls_last(), index.publication_id.desc())
         .limit(wanted)
     )  # fmt: skip
     # The second branch runs only when the first yields fewer than `wanted` rows.
@@ -377,7 +396,7 @@ def _candidates(
     cheap_order = (both.tier.desc(), both.cheap.desc(), both.published_at.desc().nulls_last(),
                    both.publication_id.desc())  # fmt: skip
     n = func.row_number().over(order_by=cheap_order).label("n")
-    return select(both.publication_id, both.tier, both.document, n).subquery("candidates")
+    return select(both.publication_id, both.tier, n).subquery("candidates")
 
 
 def marked_html(passage: str | None) -> str | None:

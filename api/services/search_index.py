@@ -6,17 +6,19 @@ queries apply the visibility rule, so a scheduled publication is found the momen
 Weights: title, then subtitle and excerpt, then author, category and series names, then the
 body and footnotes.
 
-On PostgreSQL each entry also holds its `head` (the title, subtitle, excerpt and names part
-of the document, small enough to stay in the row) and copies of what facets count (date,
-series, category and author ids), so that ranking candidates and counting facets over
-thousands of matches never reads the large documents or joins four tables per match.
+On PostgreSQL each entry also holds copies of what facets count (date, series, category
+and author ids), so that counting facets over thousands of matches never reads the large
+documents or joins four tables per match; its row stays narrow, since such counts read the
+row of every match. Its `head` (the title, subtitle, excerpt and names part of the
+document, small enough to stay in a row) is kept in `publication_search_heads`, with its
+own GIN index, for ranking candidates cheaply (see `search`).
 SQLite keeps the same facts as one short row of keys per publication
 (`publication_search_facets`: `y2019s3c12,a345`), which `facets` counts in Python.
 """
 
 import io
 import struct
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,22 +101,32 @@ _FACETS = """
 _FACET_COLUMNS = "published_at, series_id, category_ids, author_ids"
 _POSTGRES_UPSERT = text(
     f"""
-    INSERT INTO publication_search (publication_id, head, document, {_FACET_COLUMNS})
-    SELECT p.id, h.head, h.head || to_tsvector('english', {_BODY.format(agg="string_agg")}),
+    WITH heads AS (
+        INSERT INTO publication_search_heads (publication_id, head, published_at)
+        SELECT p.id, {_head("p.title", _SUMMARY, _NAMES.format(agg="string_agg"))},
+               p.published_at
+        FROM publications p WHERE p.id = ANY(:ids)
+        ON CONFLICT (publication_id) DO UPDATE SET
+            head = EXCLUDED.head, published_at = EXCLUDED.published_at
+        RETURNING publication_id, head
+    )
+    INSERT INTO publication_search (publication_id, document, {_FACET_COLUMNS})
+    SELECT p.id, h.head || to_tsvector('english', {_BODY.format(agg="string_agg")}),
            {_FACETS}
-    FROM publications p
-    CROSS JOIN LATERAL (
-        SELECT {_head("p.title", _SUMMARY, _NAMES.format(agg="string_agg"))} AS head
-    ) AS h
-    WHERE p.id = ANY(:ids)
+    FROM heads h JOIN publications p ON p.id = h.publication_id
     ON CONFLICT (publication_id) DO UPDATE SET
-        head = EXCLUDED.head, document = EXCLUDED.document,
+        document = EXCLUDED.document,
         published_at = EXCLUDED.published_at, series_id = EXCLUDED.series_id,
         category_ids = EXCLUDED.category_ids, author_ids = EXCLUDED.author_ids
     """  # noqa: S608 -- fixed SQL fragments, no user input
 )
+# The heads keep a copy of the date too: it orders their ties.
 _POSTGRES_FACETS = text(
     f"""
+    WITH dated AS (
+        UPDATE publication_search_heads h SET published_at = p.published_at
+        FROM publications p WHERE p.id = h.publication_id AND p.id = ANY(:ids)
+    )
     UPDATE publication_search s SET ({_FACET_COLUMNS}) = (SELECT {_FACETS})
     FROM publications p WHERE p.id = s.publication_id AND p.id = ANY(:ids)
     """  # noqa: S608 -- fixed SQL fragments, no user input
@@ -139,10 +151,11 @@ _SQLITE_KEYS_VALUES = (
 # A load bringing at least this many publications, and at least as many as are indexed, is
 # a bulk load (see bulk_load).
 BULK_LOAD_MINIMUM = 1000
-# Rebuilt after a bulk load (see bulk_load); the GIN indexes of the document and the head.
+# Rebuilt after a bulk load (see bulk_load); the GIN indexes of the documents and the heads,
+# by name: (table, column).
 _POSTGRES_INDEXES = {
-    "ix_publication_search_document": "document",
-    "ix_publication_search_head": "head",
+    "ix_publication_search_document": ("publication_search", "document"),
+    "ix_publication_search_head": ("publication_search_heads", "head"),
 }
 
 
@@ -208,10 +221,8 @@ class BulkLoad:
             return
         self._pending = False
         await self._conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        for name, column in _POSTGRES_INDEXES.items():
-            await self._conn.execute(
-                text(f"CREATE INDEX {name} ON publication_search USING GIN ({column})")
-            )
+        for name, (table, column) in _POSTGRES_INDEXES.items():
+            await self._conn.execute(text(f"CREATE INDEX {name} ON {table} USING GIN ({column})"))
         self._built = True
 
     async def finish(self) -> None:
@@ -337,22 +348,51 @@ async def write_vectors_postgres(
     binary COPY, so nothing is printed or parsed again; `replace` lists ids that may already
     be indexed."""
     if replace:
-        await driver.execute(
-            "DELETE FROM publication_search WHERE publication_id = ANY($1::bigint[])",
-            list(replace),
-        )
-    # Closed when done: asyncpg leaves the file in a reference cycle, which would hold a
-    # batch's vectors (megabytes) until the collector's next pass.
-    with io.BytesIO(_binary_copy(documents, vectors)) as source:
-        await driver.copy_to_table(
-            "publication_search",
-            source=source,
-            columns=(
-                "publication_id", "head", "document",
-                "published_at", "series_id", "category_ids", "author_ids",
-            ),
-            format="binary",
-        )  # fmt: skip
+        for table in ("publication_search", "publication_search_heads"):
+            await driver.execute(
+                f"DELETE FROM {table} WHERE publication_id = ANY($1::bigint[])",  # noqa: S608
+                list(replace),
+            )
+    for table, columns, rows in (
+        ("publication_search", _ENTRY_COLUMNS, _entry_rows(documents, vectors)),
+        ("publication_search_heads", _HEAD_COLUMNS, _head_rows(documents, vectors)),
+    ):
+        # Closed when done: asyncpg leaves the file in a reference cycle, which would hold a
+        # batch's vectors (megabytes) until the collector's next pass.
+        with io.BytesIO(_binary_copy(len(columns), rows)) as source:
+            await driver.copy_to_table(table, source=source, columns=columns, format="binary")
+
+
+_ENTRY_COLUMNS = (
+    "publication_id", "document", "published_at", "series_id", "category_ids", "author_ids"
+)  # fmt: skip
+_HEAD_COLUMNS = ("publication_id", "head", "published_at")
+
+
+def _entry_rows(
+    documents: Sequence[SearchDocument], vectors: Sequence[Vectors]
+) -> Iterator[list[bytes]]:
+    for document, vector in zip(documents, vectors, strict=True):
+        facets = document.facets
+        yield [
+            _bigint(document.publication_id),
+            _bytes(vector.document),
+            _timestamp(facets.published_at),
+            _COPY_NULL if facets.series_id is None else _bigint(facets.series_id),
+            _bigint_array(facets.category_ids),
+            _bigint_array(facets.author_ids),
+        ]
+
+
+def _head_rows(
+    documents: Sequence[SearchDocument], vectors: Sequence[Vectors]
+) -> Iterator[list[bytes]]:
+    for document, vector in zip(documents, vectors, strict=True):
+        yield [
+            _bigint(document.publication_id),
+            _bytes(vector.head),
+            _timestamp(document.facets.published_at),
+        ]
 
 
 _COPY_NULL = struct.pack("!i", -1)
@@ -360,23 +400,25 @@ _POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _INT8_OID = 20
 
 
-def _binary_copy(documents: Sequence[SearchDocument], vectors: Sequence[Vectors]) -> bytes:
+def _binary_copy(fields: int, rows: Iterable[list[bytes]]) -> bytes:
     """COPY's binary format: a header, then per row the field count and each field as
     length + bytes (bigint: 8 bytes big-endian; tsvector: as `tsvectorsend` gave it;
     timestamptz: microseconds since 2000; arrays: see `_bigint_array`)."""
     parts = [b"PGCOPY\n\xff\r\n\x00", struct.pack("!ii", 0, 0)]
-    for document, vector in zip(documents, vectors, strict=True):
-        facets = document.facets
-        parts.append(struct.pack("!hiq", 7, 8, document.publication_id))
-        for value in (vector.head, vector.document):
-            parts += (struct.pack("!i", len(value)), value)
-        parts.append(_timestamp(facets.published_at))
-        parts.append(
-            _COPY_NULL if facets.series_id is None else struct.pack("!iq", 8, facets.series_id)
-        )
-        parts += (_bigint_array(facets.category_ids), _bigint_array(facets.author_ids))
+    count = struct.pack("!h", fields)
+    for row in rows:
+        parts.append(count)
+        parts += row
     parts.append(struct.pack("!h", -1))
     return b"".join(parts)
+
+
+def _bigint(value: int) -> bytes:
+    return struct.pack("!iq", 8, value)
+
+
+def _bytes(value: bytes) -> bytes:
+    return struct.pack("!i", len(value)) + value
 
 
 def _timestamp(moment: datetime | None) -> bytes:

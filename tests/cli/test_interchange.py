@@ -57,8 +57,9 @@ async def _index_rows(conn: AsyncConnection) -> list[Any]:
         )
         return [(*row[:-1], sorted(row[-1].split(","))) for row in rows]
     query = (
-        "SELECT publication_id, document::text, head::text, published_at, series_id, "
-        "category_ids, author_ids FROM publication_search ORDER BY 1"
+        "SELECT publication_id, document::text, h.head::text, s.published_at, h.published_at, "
+        "series_id, category_ids, author_ids FROM publication_search s "
+        "JOIN publication_search_heads h USING (publication_id) ORDER BY 1"
     )
     return [tuple(row) for row in await conn.execute(text(query))]
 
@@ -236,7 +237,8 @@ async def _pending_pages(url: str) -> list[int]:
                 text(
                     "SELECT gin_clean_pending_list(i.indexrelid::regclass) FROM pg_index i"
                     " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
-                    " WHERE i.indrelid = 'publication_search'::regclass AND a.amname = 'gin'"
+                    " WHERE i.indrelid IN ('publication_search'::regclass,"
+                    " 'publication_search_heads'::regclass) AND a.amname = 'gin'"
                     " ORDER BY c.relname"
                 )
             )

@@ -495,3 +495,32 @@ async def test_search_facets_follow_publishing(client: httpx.AsyncClient, tokens
         f"{path}/publish", json={"at": "2019-03-01T09:00:00Z"}, headers=tokens["editor"]
     )
     assert await years() == [{"year": 2019, "count": 1}]
+
+
+@pytest.mark.usefixtures("taxonomy")
+async def test_equal_hits_go_newest_first_by_the_date_publishing_gave(
+    client: httpx.AsyncClient, tokens: Headers
+) -> None:
+    """Hits that rank the same are ordered by date; publishing sets the date, without
+    changing any text, and the order follows it at once."""
+    first, second = [
+        (await create(client, tokens["editor"], slug=slug)).json()["data"]
+        for slug in ("first-on-mongolia", "second-on-mongolia")
+    ]
+
+    async def order() -> list[str]:
+        found = await client.get("/api/v1/search", params={"q": "mongolia"})
+        return [hit["slug"] for hit in found.json()["data"]]
+
+    async def publish(draft: dict[str, Any], at: str) -> None:
+        published = await client.post(
+            f"{API}/{draft['id']}/publish", json={"at": at}, headers=tokens["editor"]
+        )
+        assert published.status_code == 200, published.text
+
+    await publish(first, "2019-03-01T09:00:00Z")
+    await publish(second, "2017-06-14T09:00:00Z")
+    assert await order() == ["first-on-mongolia", "second-on-mongolia"]
+    await client.post(f"{API}/{second['id']}/unpublish", headers=tokens["editor"])
+    await publish(second, "2021-01-01T09:00:00Z")
+    assert await order() == ["second-on-mongolia", "first-on-mongolia"]

@@ -202,19 +202,24 @@ def _listed(found: CTE, ids: ColumnElement[Any]) -> Select[Any]:
 
 
 def _named(kind: str, ids: Select[Any], target: Table) -> Select[Any]:
-    """Counts per id first, then the few slugs and names: one join per value, not per
-    match; the `facet_limit` most frequent."""
+    """Counts per id first, then the slugs and names of the `facet_limit` most frequent:
+    only the values counted at least as often as the `facet_limit`-th are joined to their
+    names (a common word at 1,000,000 publications counts 20,000 authors), then ordered by
+    count and name."""
     counted = ids.subquery()
     counts = (
-        select(counted.c.id, func.count().label("n"))
-        .group_by(counted.c.id)
-        .subquery(f"{kind}_counts")
+        select(counted.c.id, func.count().label("n")).group_by(counted.c.id).cte(f"{kind}_counts")
     )
+    limit = bindparam("facet_limit", type_=Integer)
+    least = (
+        select(counts.c.n).order_by(counts.c.n.desc()).offset(limit - 1).limit(1)
+    ).scalar_subquery()
     best = (
         select(literal(kind).label("kind"), target.c.slug, target.c.name, counts.c.n)
         .join_from(counts, target, target.c.id == counts.c.id)
+        .where(counts.c.n >= func.coalesce(least, 0))
         .order_by(counts.c.n.desc(), target.c.name, target.c.slug)
-        .limit(bindparam("facet_limit", type_=Integer))
+        .limit(limit)
         .subquery(f"{kind}_best")
     )
     return select(*best.c)

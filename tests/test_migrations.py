@@ -11,8 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api import migrate, schema_revision
 from api.app import create_app
 from api.db import create_engine
+from api.demo.generator import write_dataset
+from api.interchange.importer import import_directory
 from models import metadata
-from tests.conftest import POSTGRES_URL, Database, DatabaseFactory, serving, settings_for
+from tests.conftest import (
+    POSTGRES_URL,
+    SITE_SIZE,
+    Database,
+    DatabaseFactory,
+    serving,
+    settings_for,
+)
 
 
 async def test_upgrade_from_empty_check_downgrade_and_upgrade_again(
@@ -80,15 +89,19 @@ async def test_postgres_search_documents_are_stored_uncompressed(
 
 
 async def test_a_site_searches_the_same_after_the_last_search_migration_round_trips(
-    databases: DatabaseFactory, site: Database, tmp_path: Path
+    databases: DatabaseFactory, template: Database, tmp_path: Path
 ) -> None:
     """Down to the previous release's search storage and up again, a site with content
     finds the same publications. On PostgreSQL, 6aaa1279506c moves each index entry's head
     into a table of its own and back: every head survives both ways."""
-    database = await databases.clone(site)
+    # A database of its own (the shared site's may have readers, which a copy cannot have).
+    database = await databases.clone(template)
     postgres = database.backend == "postgresql"
+    write_dataset(tmp_path / "site", SITE_SIZE)
     engine = create_engine(database.url)
     try:
+        await import_directory(engine, tmp_path / "site")
+        await engine.dispose()  # no connection left open while the app writes (SQLite)
         found = await _searched(database, tmp_path)
         assert found["meta"]["total"] > 0
         heads = await _heads(engine, "publication_search_heads") if postgres else {}

@@ -16,6 +16,8 @@ reach it: `hits.py` answers them before any other layer runs; the rest (a reques
 limiter must look at first) are replayed here.
 """
 
+import asyncio
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.cache.clock import ContentClock
@@ -64,6 +66,8 @@ class ResponseCacheMiddleware:
         self.store = store
         # Whether answers may be sent gzipped (`api.compression`), so hits may be too.
         self.compression = compression
+        # GET answers being rendered, by key: set when the rendering ends.
+        self._rendering: dict[Key, asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,15 +90,36 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         key = entry_key(scope, wanted.get(b"host", b""), wanted.get(b"accept", b""))
-        entry = self.store.get(key)
-        if entry is not None and self.clock.fresh(entry.version, entry.expires_at):
-            self.store.hits += 1
-            await _replay(entry, wanted.get(b"if-none-match"), send)
+        if await self._replayed(key, wanted.get(b"if-none-match"), send):
             return
+        rendering = self._rendering.get(key)
+        if rendering is not None:
+            # The same answer is being rendered for another request: wait for it rather
+            # than render it again (an expensive page missed by many clients at once, as
+            # after every change), unless it turns out not to be kept.
+            await rendering.wait()
+            if await self._replayed(key, wanted.get(b"if-none-match"), send):
+                return
         self.store.misses += 1
         # Taken before rendering: a write meanwhile makes the entry stale at once.
         version, expires_at = self.clock.version, self.clock.next_at
-        await self.app(scope, receive, self._recording(key, version, expires_at, send))
+        leads = key not in self._rendering
+        if leads:
+            self._rendering[key] = asyncio.Event()
+        try:
+            await self.app(scope, receive, self._recording(key, version, expires_at, send))
+        finally:
+            if leads:
+                self._rendering.pop(key).set()
+
+    async def _replayed(self, key: Key, if_none_match: bytes | None, send: Send) -> bool:
+        """Answer from a fresh entry, if there is one."""
+        entry = self.store.get(key)
+        if entry is None or not self.clock.fresh(entry.version, entry.expires_at):
+            return False
+        self.store.hits += 1
+        await _replay(entry, if_none_match, send)
+        return True
 
     async def _posted(
         self, scope: Scope, receive: Receive, send: Send, wanted: dict[bytes, bytes]

@@ -168,6 +168,22 @@ async def test_a_hit_costs_no_statement_and_honours_etags(
     assert private.headers["cache-control"] == "private, no-store"
 
 
+async def test_a_page_missed_by_many_at_once_is_rendered_once(
+    two_processes: tuple[Client, Client, dict[str, str], Any],
+) -> None:
+    """After a change every entry is stale, and a popular page is asked for by many clients
+    at once: one request renders it, the others wait for its entry and are served from it."""
+    first, _, _, app = two_processes
+    store = app.state.response_store
+    misses, hits = store.misses, store.hits
+    answers = await asyncio.gather(
+        *(first.get("/api/v1/publications?per_page=3") for _ in "abcdef")
+    )
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.content for answer in answers}) == 1
+    assert (store.misses - misses, store.hits - hits) == (1, 5)
+
+
 async def test_writes_on_a_full_pool_neither_wait_nor_serve_stale(
     fresh_database: Database, tmp_path: Path
 ) -> None:

@@ -125,9 +125,7 @@ async def update_entry(
     if "name" in fields and kind in INDEXED_NAMES:
         # Author, category and series names are searchable: their publications' index
         # entries change in the same transaction.
-        link = link_column(kind)
-        ids = list(await db.scalars(select(link.table.c[LINKED_ID[kind]]).where(link == row.id)))
-        await reindex_publications(db, ids)
+        await reindex_publications(db, await _linked_publications(db, kind, row.id))
     audit.record(db, principal, f"{kind.value}.update", kind.value, row.id, version=row.version)
     await events.entry_changed(
         db, kind, row.id, row.slug, await _visible_publications(db, kind, row.id)
@@ -143,6 +141,8 @@ async def delete_entry(
     ensure_editor(principal)
     model = MODELS[kind]
     affected = await _visible_publications(db, kind, row.id)
+    # A series' publications leave it: their index entries lose its name and its facet.
+    left = await _linked_publications(db, kind, row.id) if kind is Kind.SERIES else []
     try:
         async with db.begin_nested():
             result = await db.execute(
@@ -155,8 +155,14 @@ async def delete_entry(
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise _stale(kind, row.version)
     audit.record(db, principal, f"{kind.value}.delete", kind.value, row.id, slug=row.slug)
+    await reindex_publications(db, left)
     await events.append_changes(db, affected)  # a deleted series leaves its publications
     await content_version.bump(db)
+
+
+async def _linked_publications(db: AsyncSession, kind: Kind, entry_id: int) -> list[int]:
+    link = link_column(kind)
+    return list(await db.scalars(select(link.table.c[LINKED_ID[kind]]).where(link == entry_id)))
 
 
 async def _visible_publications(

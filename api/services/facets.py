@@ -3,6 +3,12 @@
 Counts are exact; each list of categories, series and authors holds its `limit` most
 frequent values (ties by name), as a search page shows them: at 100,000 publications a
 common word finds nearly every one of 2,000 authors. Years are listed whole, newest first.
+
+Both databases send each match's facet keys and the counting is done here: PostgreSQL as
+one binary string (`facet_keys`, counted with numpy), SQLite as text. The names of the
+values counted come from a directory of every category, series and author kept in the
+process (`_Directory`): the statement sends it again only when the content version has
+moved since it was read, so the names shown are always those of the counts' snapshot.
 """
 
 import heapq
@@ -15,18 +21,20 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    CTE,
     ColumnElement,
     CompoundSelect,
     Integer,
+    LargeBinary,
     Select,
     String,
-    Table,
+    Text,
     bindparam,
+    case,
     cast,
     column,
     func,
     literal,
+    literal_column,
     null,
     select,
     table,
@@ -34,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from api.services import facet_keys
 from api.services.search import (
     POSTGRES_INDEX,
     Among,
@@ -43,11 +52,23 @@ from api.services.search import (
     postgres_tsquery,
     shaped,
 )
-from models import Author, Category, Series
+from models import (
+    Author,
+    Category,
+    ContentState,
+    Publication,
+    PublicationAuthor,
+    PublicationCategory,
+    Series,
+)
 
 AUTHORS = Author.__table__  # type: ignore[attr-defined]
 CATEGORIES = Category.__table__  # type: ignore[attr-defined]
 SERIES = Series.__table__  # type: ignore[attr-defined]
+PUBLICATIONS = Publication.__table__  # type: ignore[attr-defined]
+AUTHOR_LINKS = PublicationAuthor.__table__  # type: ignore[attr-defined]
+CATEGORY_LINKS = PublicationCategory.__table__  # type: ignore[attr-defined]
+CONTENT_STATE = ContentState.__table__  # type: ignore[attr-defined]
 # SQLite: each publication's facet keys, `y2019s3c12,a345` (see search_index).
 SQLITE_KEYS = table(
     "publication_search_facets", column("publication_id", Integer), column("keys", String)
@@ -82,29 +103,110 @@ async def count_facets(
     limit: int = DEFAULT_FACET_LIMIT,
 ) -> Facets:
     """The total and the counts per category, series, author and year of every publication
-    the query finds, from one statement. PostgreSQL counts from the index rows, which hold
-    copies of their facets, in one UNION ALL, and keeps the `limit` most frequent values of
-    each kind; SQLite sends each match's keys, counted here."""
+    the query finds, from one statement, keeping the `limit` most frequent values of each
+    named kind."""
     dialect = (db.get_bind() if isinstance(db, AsyncSession) else db).dialect.name
     if dialect == "sqlite":
         return _counted_keys(await db.execute(_keys_sqlite(query, among)), limit)
-    return _collected(await db.execute(shaped(_statement, query, among, facet_limit=limit)))
+    known = _directory.current
+    row = (await db.execute(shaped(_statement, query, among, names_token=known.token))).one()
+    total, keys, wide, token, names = row
+    entries = known.entries if names is None else _directory.keep(token, names)
+    wide_rows = [facet_keys.Wide(*w) for w in orjson.loads(wide)] if wide else []
+    counted = facet_keys.count(keys, wide_rows)
+    return _collected(_named_counts(total, counted, entries, limit))
 
 
-def _statement(query: SearchQuery, among: Among) -> CompoundSelect[Any]:
-    """PostgreSQL's five counts over the matches' index rows."""
-    found = _found_postgres(query, among)
-    categories = _listed(found, found.c.category_ids)
-    authors = _listed(found, found.c.author_ids)
-    series = select(found.c.series_id.label("id")).where(found.c.series_id.is_not(None))
-    return union_all(
-        select(literal("total"), cast(null(), String), cast(null(), String), func.count())
-        .select_from(found),
-        _named("categories", categories, CATEGORIES),
-        _named("authors", authors, AUTHORS),
-        _named("series", series, SERIES),
-        _years(found),
+def _statement(query: SearchQuery, among: Among) -> Select[Any]:
+    """PostgreSQL: the total, every match's facet keys end to end, the facets of the few
+    whose keys did not fit, the content version's token, and the directory of names
+    unless the caller's (`names_token`) is still current."""
+    index = POSTGRES_INDEX.c
+    token = select(_TOKEN).where(CONTENT_STATE.c.id == 1).scalar_subquery()
+    names = case((token == bindparam("names_token", type_=String), null()), else_=_directory_json())
+    return select(
+        func.count(),
+        func.string_agg(index.facet_keys, literal(b"", LargeBinary)),
+        cast(
+            func.json_agg(_wide_facets(index.publication_id)).filter(index.facet_keys.is_(None)),
+            Text,
+        ),
+        token,
+        names,
+    ).where(
+        found_in(index.document, postgres_tsquery(query)), *among.conditions(index.publication_id)
+    )
+
+
+# Which content the directory of names was read at: the version, and the transaction that
+# set it (a rolled-back version number may come again; a transaction id does not). None
+# in a transaction that has written: it may see names of its own that no version tells.
+_TOKEN = literal_column(
+    "CASE WHEN pg_current_xact_id_if_assigned() IS NULL"
+    " THEN current_database() || ':' || version || ':' || xmin::text END",
+    String,
+)
+
+
+def _wide_facets(publication_id: ColumnElement[int]) -> ColumnElement[Any]:
+    """A match's year, series, categories and authors, from its tables (`facet_keys.Wide`)."""
+    year = func.extract("year", func.timezone("UTC", PUBLICATIONS.c.published_at))
+    return func.json_build_array(
+        select(cast(year, Integer)).where(PUBLICATIONS.c.id == publication_id).scalar_subquery(),
+        select(PUBLICATIONS.c.series_id).where(PUBLICATIONS.c.id == publication_id)
+        .scalar_subquery(),
+        select(func.array_agg(CATEGORY_LINKS.c.category_id))
+        .where(CATEGORY_LINKS.c.publication_id == publication_id).scalar_subquery(),
+        select(func.array_agg(AUTHOR_LINKS.c.author_id))
+        .where(AUTHOR_LINKS.c.publication_id == publication_id).scalar_subquery(),
     )  # fmt: skip
+
+
+def _directory_json() -> ColumnElement[Any]:
+    """Every category, series and author as `[id, slug, name]`, by kind."""
+    return cast(
+        func.json_build_object(*(
+            part
+            for kind, target in NAMED.items()
+            for part in (
+                literal(kind),
+                select(func.json_agg(func.json_build_array(target.c.id, target.c.slug,
+                                                           target.c.name)))
+                .scalar_subquery(),
+            )
+        )),
+        Text,
+    )  # fmt: skip
+
+
+Names = dict[str, dict[int, tuple[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    token: str | None = None
+    entries: Names = field(default_factory=dict)
+
+
+class _Directory:
+    """The names of every category, series and author as last read, and the token of the
+    content they were read at (each kind has a few thousand at most: 20,000 authors at
+    1,000,000 publications). Every change to a name raises the content version."""
+
+    def __init__(self) -> None:
+        self.current = _Known()
+
+    def keep(self, token: str | None, sent: str) -> Names:
+        entries = {
+            kind: {entry_id: (slug, name) for entry_id, slug, name in values or ()}
+            for kind, values in orjson.loads(sent).items()
+        }
+        if token is not None:
+            self.current = _Known(token, entries)
+        return entries
+
+
+_directory = _Directory()
 
 
 def _keys_sqlite(query: SearchQuery, among: Among) -> CompoundSelect[Any]:
@@ -160,10 +262,10 @@ def _facets_of(key: str) -> tuple[tuple[str, str], ...]:
 
 def _named_counts(
     total: int,
-    values: dict[str, dict[str, int]],
-    names: dict[str, dict[int, tuple[str, str]]],
+    values: dict[str, dict[str, int]] | dict[str, dict[int, int]],
+    names: "Names",
     limit: int,
-) -> Iterator[tuple[str, str | None, str | None, int]]:
+) -> Iterator[tuple[str, str | int | None, str | None, int]]:
     """Rows as the UNION ALL gives them: (kind, slug or year, name, count), the `limit` most
     frequent of each named kind. A key whose entry is gone (a deleted series leaves its
     publications) counts nothing."""
@@ -183,48 +285,6 @@ def _named_counts(
             yield kind, slug, name, -negated
 
 
-def _found_postgres(query: SearchQuery, among: Among) -> CTE:
-    """Each match's copy of its facets, read from the index rows the GIN index points to."""
-    index = POSTGRES_INDEX.c
-    return (
-        select(index.publication_id.label("id"), index.published_at, index.series_id,
-               index.category_ids, index.author_ids)
-        .where(found_in(index.document, postgres_tsquery(query)),
-               *among.conditions(index.publication_id))
-        .cte("found")
-    )  # fmt: skip
-
-
-def _listed(found: CTE, ids: ColumnElement[Any]) -> Select[Any]:
-    """The ids an array column of the match holds (PostgreSQL). unnest in the select list,
-    not in FROM: a function in FROM fills a tuplestore per row, several times slower."""
-    return select(func.unnest(ids).label("id")).select_from(found)
-
-
-def _named(kind: str, ids: Select[Any], target: Table) -> Select[Any]:
-    """Counts per id first, then the slugs and names of the `facet_limit` most frequent:
-    only the values counted at least as often as the `facet_limit`-th are joined to their
-    names (a common word at 1,000,000 publications counts 20,000 authors), then ordered by
-    count and name."""
-    counted = ids.subquery()
-    counts = (
-        select(counted.c.id, func.count().label("n")).group_by(counted.c.id).cte(f"{kind}_counts")
-    )
-    limit = bindparam("facet_limit", type_=Integer)
-    least = (
-        select(counts.c.n).order_by(counts.c.n.desc()).offset(limit - 1).limit(1)
-    ).scalar_subquery()
-    best = (
-        select(literal(kind).label("kind"), target.c.slug, target.c.name, counts.c.n)
-        .join_from(counts, target, target.c.id == counts.c.id)
-        .where(counts.c.n >= func.coalesce(least, 0))
-        .order_by(counts.c.n.desc(), target.c.name, target.c.slug)
-        .limit(limit)
-        .subquery(f"{kind}_best")
-    )
-    return select(*best.c)
-
-
 def _collected(rows: Iterable[Any]) -> Facets:
     """Facets from rows of (kind, key, name, count), each kind's values already its most
     frequent: named values by count then name, years newest first."""
@@ -240,15 +300,3 @@ def _collected(rows: Iterable[Any]) -> Facets:
         values.sort(key=lambda v: (-v.count, v.name or "", v.key))
     facets.years.sort(key=lambda v: v.key, reverse=True)
     return facets
-
-
-def _years(found: CTE) -> Select[Any]:
-    """Counts per year (PostgreSQL, in a UTC session): each match is grouped by a cheap key,
-    formatted once per year."""
-    key = func.date_trunc("year", found.c.published_at)
-    year = func.to_char(key, "YYYY")
-    return (
-        select(literal("years"), year, cast(null(), String), func.count())
-        .select_from(found)
-        .group_by(key)
-    )

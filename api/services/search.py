@@ -16,11 +16,11 @@ from html import escape
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ARRAY,
     ClauseElement,
     ColumnElement,
     Float,
     Integer,
+    LargeBinary,
     Select,
     String,
     bindparam,
@@ -61,9 +61,7 @@ POSTGRES_INDEX = table(
     column("publication_id", Integer),
     column("document", TSVECTOR()),
     column("published_at", UTCDateTime()),
-    column("series_id", Integer),
-    column("category_ids", ARRAY(Integer)),
-    column("author_ids", ARRAY(Integer)),
+    column("facet_keys", LargeBinary()),
 )
 POSTGRES_HEADS = table(
     "publication_search_heads",

@@ -6,12 +6,13 @@ queries apply the visibility rule, so a scheduled publication is found the momen
 Weights: title, then subtitle and excerpt, then author, category and series names, then the
 body and footnotes.
 
-On PostgreSQL each entry also holds copies of what facets count (date, series, category
-and author ids), so that counting facets over thousands of matches never reads the large
-documents or joins four tables per match; its row stays narrow, since such counts read the
-row of every match. Its `head` (the title, subtitle, excerpt and names part of the
-document, small enough to stay in a row) is kept in `publication_search_heads`, with its
-own GIN index, for ranking candidates cheaply (see `search`).
+On PostgreSQL each entry also holds a copy of what facets count (its date, and its year,
+series, categories and authors as `facet_keys`), so that counting facets over thousands of
+matches never reads the large documents or joins four tables per match; its row stays
+narrow, since such counts read the row of every match. Its `head` (the title, subtitle,
+excerpt and names part of the document, small enough to stay in a row) is kept in
+`publication_search_heads`, with its own GIN index, for ranking candidates cheaply (see
+`search`).
 SQLite keeps the same facts as one short row of keys per publication
 (`publication_search_facets`: `y2019s3c12,a345`), which `facets` counts in Python.
 """
@@ -28,6 +29,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.db import dialect_name
+from api.services.facet_keys import SQL as FACET_KEYS_SQL
+from api.services.facet_keys import encode as encode_facet_keys
 
 # Names and footnotes in their order on the page (link position, footnote number), so the
 # importer, which assembles the same text itself, indexes exactly what this SQL does.
@@ -90,15 +93,9 @@ def _head(title: str, summary: str, names: str) -> str:
     )
 
 
-# What facets count, copied from the publication and its links.
-_FACETS = """
-    p.published_at, p.series_id,
-    ARRAY(SELECT pc.category_id FROM publication_categories pc
-          WHERE pc.publication_id = p.id ORDER BY pc.category_id),
-    ARRAY(SELECT pa.author_id FROM publication_authors pa
-          WHERE pa.publication_id = p.id ORDER BY pa.author_id)
-"""
-_FACET_COLUMNS = "published_at, series_id, category_ids, author_ids"
+# What facets count, copied from the publication and its links (see facet_keys).
+_FACETS = f"p.published_at, {FACET_KEYS_SQL}"
+_FACET_COLUMNS = "published_at, facet_keys"
 _POSTGRES_UPSERT = text(
     f"""
     WITH heads AS (
@@ -116,8 +113,7 @@ _POSTGRES_UPSERT = text(
     FROM heads h JOIN publications p ON p.id = h.publication_id
     ON CONFLICT (publication_id) DO UPDATE SET
         document = EXCLUDED.document,
-        published_at = EXCLUDED.published_at, series_id = EXCLUDED.series_id,
-        category_ids = EXCLUDED.category_ids, author_ids = EXCLUDED.author_ids
+        published_at = EXCLUDED.published_at, facet_keys = EXCLUDED.facet_keys
     """  # noqa: S608 -- fixed SQL fragments, no user input
 )
 # The heads keep a copy of the date too: it orders their ties.
@@ -167,6 +163,12 @@ class FacetKeys:
     series_id: int | None = None
     category_ids: tuple[int, ...] = ()
     author_ids: tuple[int, ...] = ()
+
+    def postgres_keys(self) -> bytes | None:
+        """As PostgreSQL's index row keeps them (see facet_keys)."""
+        return encode_facet_keys(
+            self.published_at, self.series_id, self.category_ids, self.author_ids
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,9 +365,7 @@ async def write_vectors_postgres(
             await driver.copy_to_table(table, source=source, columns=columns, format="binary")
 
 
-_ENTRY_COLUMNS = (
-    "publication_id", "document", "published_at", "series_id", "category_ids", "author_ids"
-)  # fmt: skip
+_ENTRY_COLUMNS = ("publication_id", "document", "published_at", "facet_keys")
 _HEAD_COLUMNS = ("publication_id", "head", "published_at")
 
 
@@ -378,9 +378,7 @@ def _entry_rows(
             _bigint(document.publication_id),
             _bytes(vector.document),
             _timestamp(facets.published_at),
-            _COPY_NULL if facets.series_id is None else _bigint(facets.series_id),
-            _bigint_array(facets.category_ids),
-            _bigint_array(facets.author_ids),
+            _nullable_bytes(facets.postgres_keys()),
         ]
 
 
@@ -397,13 +395,12 @@ def _head_rows(
 
 _COPY_NULL = struct.pack("!i", -1)
 _POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_INT8_OID = 20
 
 
 def _binary_copy(fields: int, rows: Iterable[list[bytes]]) -> bytes:
     """COPY's binary format: a header, then per row the field count and each field as
     length + bytes (bigint: 8 bytes big-endian; tsvector: as `tsvectorsend` gave it;
-    timestamptz: microseconds since 2000; arrays: see `_bigint_array`)."""
+    timestamptz: microseconds since 2000; bytea: as is)."""
     parts = [b"PGCOPY\n\xff\r\n\x00", struct.pack("!ii", 0, 0)]
     count = struct.pack("!h", fields)
     for row in rows:
@@ -421,21 +418,13 @@ def _bytes(value: bytes) -> bytes:
     return struct.pack("!i", len(value)) + value
 
 
+def _nullable_bytes(value: bytes | None) -> bytes:
+    return _COPY_NULL if value is None else _bytes(value)
+
+
 def _timestamp(moment: datetime | None) -> bytes:
     if moment is None:
         return _COPY_NULL
     delta = moment - _POSTGRES_EPOCH
     microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     return struct.pack("!iq", 8, microseconds)
-
-
-def _bigint_array(values: Sequence[int]) -> bytes:
-    """A one-dimensional bigint[] (an empty one has no dimensions): dimensions, a has-nulls
-    flag, the element type, each dimension's length and lower bound, then the elements."""
-    if not values:
-        body = struct.pack("!iii", 0, 0, _INT8_OID)
-    else:
-        body = struct.pack("!iiiii", 1, 0, _INT8_OID, len(values), 1) + b"".join(
-            struct.pack("!iq", 8, value) for value in values
-        )
-    return struct.pack("!i", len(body)) + body

@@ -67,18 +67,22 @@ async def test_a_used_category_cannot_be_deleted_but_a_series_can(
     client: httpx.AsyncClient, tokens: Headers, content: Content
 ) -> None:
     category = await content.category("Trade")
-    series = await content.series("The Peninsula")
+    series = await content.series("The Peninsula Harbourmaster")
     await content.publication("Linked", categories=[category], series=series)
     headers = {**tokens["editor"], "If-Match": '"1"'}
+    named = {"q": "harbourmaster"}  # the series' name is searchable while it lasts
+    assert (await client.get("/api/v1/search", params=named)).json()["meta"]["total"] == 1
 
     refused = await client.delete("/api/v1/categories/trade", headers=headers)
     assert refused.status_code == 409
-    assert (await client.delete("/api/v1/series/the-peninsula", headers=headers)).status_code == 204
+    gone = await client.delete("/api/v1/series/the-peninsula-harbourmaster", headers=headers)
+    assert gone.status_code == 204
     publication = (await client.get("/api/v1/publications/linked")).json()["data"]
     assert publication["series"] is None
     assert publication["categories"][0]["slug"] == "trade"
     found = (await client.get("/api/v1/search", params={"q": "linked"})).json()["meta"]
     assert found["facets"]["series"] == []
+    assert (await client.get("/api/v1/search", params=named)).json()["meta"]["total"] == 0
 
 
 async def test_a_renamed_author_is_found_under_the_new_name(

@@ -206,6 +206,41 @@ async def test_facets_list_the_most_frequent_values_with_exact_counts(
     assert await facet_authors() == every  # the default, 20, holds them all
 
 
+async def test_facets_count_ids_of_any_size_an_import_may_have_given(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    """PostgreSQL keeps an index row's facets as 4-byte keys; ids from 2^29 up do not fit
+    one, and such rows' facets are read from their tables instead, counted all the same."""
+    writer = await content.author("Ann Lee", id=2**40)
+    editor = await content.author("Juni Kim", id=7)
+    ports = await content.category("Ports", id=2**62)
+    annals = await content.series("Harbour Annals", id=2**33)
+    when = datetime(2019, 12, 31, 23, 30, tzinfo=UTC)
+    await content.publication(
+        "Harbour one",
+        authors=[writer, editor],
+        categories=[ports],
+        series=annals,
+        published_at=when,
+    )
+    await content.publication("Harbour two", authors=[writer], series=annals)
+    await content.publication("Harbour three", authors=[editor], categories=[ports])
+
+    response = await client.get(SEARCH, params={"q": "harbour"})
+    assert response.status_code == 200, response.text
+    meta = response.json()["meta"]
+    assert meta["total"] == 3
+    facets = meta["facets"]
+    assert facets["authors"] == [
+        {"slug": "ann-lee", "name": "Ann Lee", "count": 2},
+        {"slug": "juni-kim", "name": "Juni Kim", "count": 2},
+    ]
+    assert facets["categories"] == [{"slug": "ports", "name": "Ports", "count": 2}]
+    assert facets["series"] == [{"slug": "harbour-annals", "name": "Harbour Annals", "count": 2}]
+    assert sum(year["count"] for year in facets["years"]) == 3
+    assert {"year": 2019, "count": 1} in facets["years"]
+
+
 @pytest.mark.parametrize("value", ["0", "1001", "many"])
 async def test_a_facet_limit_out_of_range_is_refused(client: httpx.AsyncClient, value: str) -> None:
     response = await client.get(SEARCH, params={"q": "harbour", "facet_limit": value})

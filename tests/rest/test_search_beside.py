@@ -103,6 +103,27 @@ async def test_many_searches_at_once_agree_whichever_path_each_took(
     assert all(answer == expected for answer in answers)
 
 
+async def test_facets_name_what_an_editor_has_just_renamed(site: Database, tmp_path: Path) -> None:
+    """The names of facet values are kept between searches (api/services/facets.py) for
+    as long as the content version stays; a rename raises it."""
+    engine = create_engine(site.url)
+    async with create_sessionmaker(engine)() as session:
+        editor = await Content(session).bearer()
+    await engine.dispose()
+    async with serving(_app(site, tmp_path, 1)) as client:
+        before = (await _search(client))["meta"]["facets"]
+        renamed = await client.patch(
+            "/api/v1/categories/ports",
+            json={"name": "Harbours"},
+            headers={**editor, "If-Match": '"1"'},
+        )
+        assert renamed.status_code == 200, renamed.text
+        after = (await _search(client))["meta"]["facets"]
+    assert before["categories"] == [{"slug": "ports", "name": "Ports", "count": 4}]
+    assert after["categories"] == [{"slug": "ports", "name": "Harbours", "count": 4}]
+    assert after["authors"] == before["authors"]
+
+
 async def test_an_editors_search_stays_on_its_own_connection(
     site: Database, tmp_path: Path
 ) -> None:

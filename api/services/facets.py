@@ -11,8 +11,10 @@ process (`_Directory`): the statement sends it again only when the content versi
 moved since it was read, so the names shown are always those of the counts' snapshot.
 """
 
+import asyncio
 import heapq
 import re
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -108,34 +110,72 @@ async def count_facets(
     dialect = (db.get_bind() if isinstance(db, AsyncSession) else db).dialect.name
     if dialect == "sqlite":
         return _counted_keys(await db.execute(_keys_sqlite(query, among)), limit)
-    known = _directory.current
-    row = (await db.execute(shaped(_statement, query, among, names_token=known.token))).one()
-    total, keys, wide, token, names = row
-    entries = known.entries if names is None else _directory.keep(token, names)
-    wide_rows = [facet_keys.Wide(*w) for w in orjson.loads(wide)] if wide else []
-    counted = facet_keys.count(keys, wide_rows)
+    async with _reading_slot():
+        known = _directory.current
+        statement = shaped(
+            _statement, query, among, names_token=known.token, piece_bytes=facet_keys.CHUNK_BYTES
+        )
+        rows = (await db.execute(statement)).all()
+        total, _, wide, token, names = rows[0]
+        entries = known.entries if names is None else _directory.keep(token, names)
+        wide_rows = [facet_keys.Wide(*w) for w in orjson.loads(wide)] if wide else []
+        counted = facet_keys.count((row[1] for row in rows), wide_rows)
     return _collected(_named_counts(total, counted, entries, limit))
 
 
+# How many facet statements of a process may hold their keys at once: a broad query's at
+# 1,000,000 publications are 13 MB until counted, and a burst of them must not take a
+# worker's memory with it (the others wait; the database is the bottleneck then anyway).
+READING_SLOTS = 2
+_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _reading_slot() -> asyncio.Semaphore:
+    """The running loop's semaphore (one per loop: a semaphore waited on is bound to its)."""
+    loop = asyncio.get_running_loop()
+    slot = _slots.get(loop)
+    if slot is None:
+        slot = _slots[loop] = asyncio.Semaphore(READING_SLOTS)
+    return slot
+
+
 def _statement(query: SearchQuery, among: Among) -> Select[Any]:
-    """PostgreSQL: the total, every match's facet keys end to end, the facets of the few
-    whose keys did not fit, the content version's token, and the directory of names
-    unless the caller's (`names_token`) is still current."""
+    """PostgreSQL: the total, every match's facet keys end to end in pieces (a row each),
+    then, in the first row only, the facets of the few whose keys did not fit, the content
+    version's token, and the directory of names unless the caller's (`names_token`) is
+    still current."""
     index = POSTGRES_INDEX.c
+    found = (
+        select(
+            func.count().label("total"),
+            func.string_agg(index.facet_keys, literal(b"", LargeBinary)).label("keys"),
+            cast(
+                func.json_agg(_wide_facets(index.publication_id))
+                .filter(index.facet_keys.is_(None)),
+                Text,
+            ).label("wide"),
+        )
+        .where(found_in(index.document, postgres_tsquery(query)),
+               *among.conditions(index.publication_id))
+        .cte("found")
+        .prefix_with("MATERIALIZED")
+    )  # fmt: skip
+    size = func.coalesce(func.octet_length(found.c["keys"]), 1)
+    piece = bindparam("piece_bytes", type_=Integer)
+    start = func.generate_series(1, size, piece).label("start")
+    pieces = select(*found.c, start).subquery("pieces")
+    first = pieces.c.start == 1
     token = select(_TOKEN).where(CONTENT_STATE.c.id == 1).scalar_subquery()
     names = case((token == bindparam("names_token", type_=String), null()), else_=_directory_json())
     return select(
-        func.count(),
-        func.string_agg(index.facet_keys, literal(b"", LargeBinary)),
-        cast(
-            func.json_agg(_wide_facets(index.publication_id)).filter(index.facet_keys.is_(None)),
-            Text,
-        ),
+        case((first, pieces.c.total)),
+        func.substr(pieces.c["keys"], pieces.c.start, piece),
+        case((first, pieces.c.wide)),
         token,
-        names,
-    ).where(
-        found_in(index.document, postgres_tsquery(query)), *among.conditions(index.publication_id)
-    )
+        case((first, names)),
+    ).order_by(pieces.c.start)
 
 
 # Which content the directory of names was read at: the version, and the transaction that

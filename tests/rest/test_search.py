@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.services import search
+from api.services import facet_keys, search
 from models import PublicationStatus
 from tests.content import Content
 
@@ -204,6 +204,21 @@ async def test_facets_list_the_most_frequent_values_with_exact_counts(
     assert await facet_authors(facet_limit=2) == every[:2]
     assert await facet_authors(facet_limit=3) == every[:3]  # a tie goes by name
     assert await facet_authors() == every  # the default, 20, holds them all
+
+
+@pytest.mark.usefixtures("library")
+async def test_facets_are_the_same_whatever_the_pieces_their_keys_come_in(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL sends a broad query's facet keys in pieces of a megabyte, counted one by
+    one; a piece of one key each must count the same."""
+    params = {"q": "korean OR sanctions OR mongolia", "facet_limit": 1000}
+    whole = (await client.get(SEARCH, params=params)).json()["meta"]
+    monkeypatch.setattr(facet_keys, "CHUNK_BYTES", 4)
+    pieces = (await client.get(SEARCH, params=params)).json()["meta"]
+    assert pieces == whole
+    assert whole["total"] == 3
+    assert sum(a["count"] for a in whole["facets"]["authors"]) >= 3  # each has a byline
 
 
 async def test_facets_count_ids_of_any_size_an_import_may_have_given(

@@ -30,6 +30,10 @@ DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 PAGE_ROUTE = "sitemap-page"
 # Keeps OFFSET within a 64-bit integer whatever the page size; no site has more pages.
 MAX_PAGE = 10_000_000
+# Rows a page's statement hands over at a time.
+STREAMED_ROWS = 10_000
+_URLSET_START = f'{DECLARATION}\n<urlset xmlns="{NAMESPACE}">'.encode()
+_URLSET_END = b"\n</urlset>"
 
 P = Publication.__table__.c  # type: ignore[attr-defined]
 
@@ -52,7 +56,7 @@ async def index(request: Request) -> Response:
     if len(pages) > 1:
         body = sitemap_index(request, pages)
     else:
-        body = urlset(await page_entries(db, 1, settings.sitemap_max_urls), settings)
+        body = await urlset(db, 1, settings) or _URLSET_START + _URLSET_END
     return cached_response(request, body, XML)
 
 
@@ -60,12 +64,12 @@ async def page(request: Request) -> Response:
     """One page of the sitemap; 404 past the last."""
     settings: Settings = request.app.state.settings
     number: int = request.path_params["page"]
-    entries: list[Entry] = []
+    body = None
     if 1 <= number <= MAX_PAGE:
-        entries = await page_entries(get_session(request), number, settings.sitemap_max_urls)
-    if not entries:
+        body = await urlset(get_session(request), number, settings)
+    if body is None:
         raise NotFound(f"no sitemap page {number}")
-    return cached_response(request, urlset(entries, settings), XML)
+    return cached_response(request, body, XML)
 
 
 def last_modified() -> ColumnElement[datetime]:
@@ -73,16 +77,36 @@ def last_modified() -> ColumnElement[datetime]:
     return case((P.updated_at > P.published_at, P.updated_at), else_=P.published_at)
 
 
-async def page_entries(db: AsyncSession, number: int, size: int) -> list[Entry]:
-    """Slug and last change of the visible publications on page `number`, in id order."""
+async def urlset(db: AsyncSession, number: int, settings: Settings) -> bytes | None:
+    """Page `number` of the sitemap: the visible publications in id order, their slugs
+    and last changes read and written out a few thousand at a time (a page of 50,000
+    held as rows, then as lines, took ~28 MB; eight at once, a worker's memory). None
+    for a page past the last."""
+    size = settings.sitemap_max_urls
     statement = (
         select(P.slug, last_modified().label("lastmod"))
         .where(publicly_visible())
         .order_by(P.id)
         .offset((number - 1) * size)
         .limit(size)
+        .execution_options(yield_per=STREAMED_ROWS)
     )
-    return [Entry(*row) for row in await db.execute(statement)]
+    body = bytearray(_URLSET_START)
+    written = 0
+    async for rows in (await db.stream(statement)).partitions():
+        body += "".join(_url(settings, Entry(*row)) for row in rows).encode()
+        written += len(rows)
+    if not written:
+        return None
+    body += _URLSET_END
+    return bytes(body)
+
+
+def _url(settings: Settings, entry: Entry) -> str:
+    return (
+        f"\n<url><loc>{_text(settings.publication_url(entry.slug))}</loc>"
+        f"<lastmod>{w3c_datetime(entry.lastmod)}</lastmod></url>"
+    )
 
 
 async def page_summaries(db: AsyncSession, size: int) -> list[PageSummary]:
@@ -100,17 +124,6 @@ async def page_summaries(db: AsyncSession, size: int) -> list[PageSummary]:
         .order_by(numbered.c.page)
     )
     return [PageSummary(*row) for row in await db.execute(statement)]
-
-
-def urlset(entries: Iterable[Entry], settings: Settings) -> bytes:
-    lines = [DECLARATION, f'<urlset xmlns="{NAMESPACE}">']
-    lines += (
-        f"<url><loc>{_text(settings.publication_url(e.slug))}</loc>"
-        f"<lastmod>{w3c_datetime(e.lastmod)}</lastmod></url>"
-        for e in entries
-    )
-    lines.append("</urlset>")
-    return "\n".join(lines).encode()
 
 
 def sitemap_index(request: Request, pages: Iterable[PageSummary]) -> bytes:

@@ -17,6 +17,7 @@ limiter must look at first) are replayed here.
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -90,15 +91,30 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         key = entry_key(scope, wanted.get(b"host", b""), wanted.get(b"accept", b""))
-        if await self._replayed(key, wanted.get(b"if-none-match"), send):
+        if_none_match = wanted.get(b"if-none-match")
+        if await self._replayed(key, if_none_match, send):
             return
+        await self._rendered_once(
+            key,
+            lambda: self._replayed(key, if_none_match, send),
+            lambda version, expires_at: self.app(
+                scope, receive, self._recording(key, version, expires_at, send)
+            ),
+        )
+
+    async def _rendered_once(
+        self,
+        key: Key,
+        replayed: Callable[[], Awaitable[bool]],
+        render: Callable[[int, float | None], Awaitable[None]],
+    ) -> None:
+        """Render a missed answer, unless the same one is being rendered for another
+        request: then wait for it rather than render it again (an expensive page missed by
+        many clients at once, as after every change), and render only if it was not kept."""
         rendering = self._rendering.get(key)
         if rendering is not None:
-            # The same answer is being rendered for another request: wait for it rather
-            # than render it again (an expensive page missed by many clients at once, as
-            # after every change), unless it turns out not to be kept.
             await rendering.wait()
-            if await self._replayed(key, wanted.get(b"if-none-match"), send):
+            if await replayed():
                 return
         self.store.misses += 1
         # Taken before rendering: a write meanwhile makes the entry stale at once.
@@ -107,7 +123,7 @@ class ResponseCacheMiddleware:
         if leads:
             self._rendering[key] = asyncio.Event()
         try:
-            await self.app(scope, receive, self._recording(key, version, expires_at, send))
+            await render(version, expires_at)
         finally:
             if leads:
                 self._rendering.pop(key).set()
@@ -133,15 +149,14 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         key = posted_key(scope, wanted, body)
-        entry = self.store.get(key)
-        if entry is not None and self.clock.fresh(entry.version, entry.expires_at):
-            self.store.hits += 1
-            await _replay(entry, None, send)
+        if await self._replayed(key, None, send):
             return
-        self.store.misses += 1
-        version, expires_at = self.clock.version, self.clock.next_at
-        await self.app(
-            scope, receive, self._recording(key, version, expires_at, send, posted=scope)
+        await self._rendered_once(
+            key,
+            lambda: self._replayed(key, None, send),
+            lambda version, expires_at: self.app(
+                scope, receive, self._recording(key, version, expires_at, send, posted=scope)
+            ),
         )
 
     def _refreshing(self, scope: Scope, send: Send) -> Send:

@@ -184,6 +184,21 @@ async def test_a_page_missed_by_many_at_once_is_rendered_once(
     assert (store.misses - misses, store.hits - hits) == (1, 5)
 
 
+async def test_a_graphql_query_posted_by_many_at_once_is_rendered_once(
+    two_processes: tuple[Client, Client, dict[str, str], Any],
+) -> None:
+    """The same for a GraphQL query sent by POST, kept by its body (`posted.py`)."""
+    first, _, _, app = two_processes
+    store = app.state.response_store
+    misses, hits = store.misses, store.hits
+    query = {"query": "{ publications(first: 3) { edges { node { title } } } }"}
+    answers = await asyncio.gather(*(first.post("/graphql", json=query) for _ in "abcdef"))
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.content for answer in answers}) == 1
+    assert "errors" not in answers[0].json()
+    assert (store.misses - misses, store.hits - hits) == (1, 5)
+
+
 async def test_writes_on_a_full_pool_neither_wait_nor_serve_stale(
     fresh_database: Database, tmp_path: Path
 ) -> None:

@@ -212,7 +212,7 @@ async def test_facets_are_the_same_whatever_the_pieces_their_keys_come_in(
 ) -> None:
     """PostgreSQL sends a broad query's facet keys in pieces of a megabyte, counted one by
     one; a piece of one key each must count the same."""
-    params = {"q": "korean OR sanctions OR mongolia", "facet_limit": 1000}
+    params: dict[str, str | int] = {"q": "korean OR sanctions OR mongolia", "facet_limit": 1000}
     whole = (await client.get(SEARCH, params=params)).json()["meta"]
     monkeypatch.setattr(facet_keys, "CHUNK_BYTES", 4)
     pieces = (await client.get(SEARCH, params=params)).json()["meta"]

@@ -38,11 +38,6 @@ _URLSET_END = b"\n</urlset>"
 P = Publication.__table__.c  # type: ignore[attr-defined]
 
 
-class Entry(NamedTuple):
-    slug: str
-    lastmod: datetime
-
-
 class PageSummary(NamedTuple):
     number: int
     lastmod: datetime
@@ -79,9 +74,9 @@ def last_modified() -> ColumnElement[datetime]:
 
 async def urlset(db: AsyncSession, number: int, settings: Settings) -> bytes | None:
     """Page `number` of the sitemap: the visible publications in id order, their slugs
-    and last changes read and written out a few thousand at a time (a page of 50,000
-    held as rows, then as lines, took ~28 MB; eight at once, a worker's memory). None
-    for a page past the last."""
+    and last changes read and written out STREAMED_ROWS at a time (a page of 50,000 held
+    whole as rows, then as lines, took 40 MB at its peak). None for a page past the
+    last."""
     size = settings.sitemap_max_urls
     statement = (
         select(P.slug, last_modified().label("lastmod"))
@@ -94,7 +89,7 @@ async def urlset(db: AsyncSession, number: int, settings: Settings) -> bytes | N
     body = bytearray(_URLSET_START)
     written = 0
     async for rows in (await db.stream(statement)).partitions():
-        body += "".join(_url(settings, Entry(*row)) for row in rows).encode()
+        body += "".join(_url(settings, slug, lastmod) for slug, lastmod in rows).encode()
         written += len(rows)
     if not written:
         return None
@@ -102,10 +97,10 @@ async def urlset(db: AsyncSession, number: int, settings: Settings) -> bytes | N
     return bytes(body)
 
 
-def _url(settings: Settings, entry: Entry) -> str:
+def _url(settings: Settings, slug: str, lastmod: datetime) -> str:
     return (
-        f"\n<url><loc>{_text(settings.publication_url(entry.slug))}</loc>"
-        f"<lastmod>{w3c_datetime(entry.lastmod)}</lastmod></url>"
+        f"\n<url><loc>{_text(settings.publication_url(slug))}</loc>"
+        f"<lastmod>{w3c_datetime(lastmod)}</lastmod></url>"
     )
 
 

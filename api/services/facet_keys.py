@@ -29,24 +29,26 @@ CHUNK_BYTES = 1 << 20
 # ones by sorting.
 _DENSE_KEYS = 1 << 20
 
+
+def _key(value: str, kind: int) -> str:
+    """SQL: a value's key, or -1 where it does not fit (the row then keeps NULL)."""
+    return f"CASE WHEN {value} < {VALUE_LIMIT} THEN {value} * 4 + {kind} ELSE -1 END"
+
+
 # The same keys from a publication `p` and its links (search_index), NULL if one value
 # does not fit; the importer builds them with `encode` (tests hold the two equal).
-SQL = """
+SQL = f"""
     (SELECT CASE WHEN coalesce(bool_and(k BETWEEN 0 AND 2147483647), true)
                  THEN coalesce(string_agg(int4send(k::int4), ''::bytea ORDER BY k), ''::bytea)
             END
      FROM (SELECT extract(year FROM p.published_at AT TIME ZONE 'UTC')::bigint * 4 AS k
            WHERE p.published_at IS NOT NULL
-           UNION ALL
-           SELECT CASE WHEN p.series_id < 536870912 THEN p.series_id * 4 + 1 ELSE -1 END
-           WHERE p.series_id IS NOT NULL
-           UNION ALL
-           SELECT CASE WHEN pc.category_id < 536870912 THEN pc.category_id * 4 + 2 ELSE -1 END
+           UNION ALL SELECT {_key("p.series_id", 1)} WHERE p.series_id IS NOT NULL
+           UNION ALL SELECT {_key("pc.category_id", 2)}
            FROM publication_categories pc WHERE pc.publication_id = p.id
-           UNION ALL
-           SELECT CASE WHEN pa.author_id < 536870912 THEN pa.author_id * 4 + 3 ELSE -1 END
+           UNION ALL SELECT {_key("pa.author_id", 3)}
            FROM publication_authors pa WHERE pa.publication_id = p.id) AS keys)
-"""
+"""  # noqa: S608 -- fixed SQL fragments, no user input
 
 
 def encode(

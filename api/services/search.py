@@ -155,6 +155,17 @@ def postgres_tsquery(query: SearchQuery) -> ColumnElement[str]:
     `tsquery_and`, `tsquery_or` and `tsquery_not` are the functions behind `&&`, `||`, `!!`.
     Each term is one parameter, named by its place (`postgres_values`), so a statement
     built for a query's shape serves every query of that shape."""
+    return _tsquery(query, in_order=True)
+
+
+def postgres_words_tsquery(query: SearchQuery) -> ColumnElement[str]:
+    """What `postgres_tsquery` finds and more, answered by the GIN index alone: each phrase
+    as its words in any order, and phrases left out of the exclusions. Word positions are
+    not in the index, so checking a phrase reads the document (see `_newest_matches`)."""
+    return _tsquery(query, in_order=False)
+
+
+def _tsquery(query: SearchQuery, *, in_order: bool) -> ColumnElement[str]:
     values = iter(postgres_values(query).items())
 
     def term(t: Term) -> ColumnElement[str]:
@@ -162,7 +173,7 @@ def postgres_tsquery(query: SearchQuery) -> ColumnElement[str]:
         words = bindparam(name, value, type_=String())
         if t.prefix:  # a word of letters and digits only, so the quoting is sound
             return func.to_tsquery("english", words)
-        if len(t.words) > 1:
+        if len(t.words) > 1 and in_order:
             return func.phraseto_tsquery("english", words)
         return func.plainto_tsquery("english", words)
 
@@ -176,8 +187,17 @@ def postgres_tsquery(query: SearchQuery) -> ColumnElement[str]:
     for g in query.groups[1:]:
         tsquery = func.tsquery_and(tsquery, group(g))
     for t in query.excluded:
-        tsquery = func.tsquery_and(tsquery, func.tsquery_not(term(t)))
+        excluded = term(t)  # built either way: each term takes the next parameter's name
+        if in_order or len(t.words) == 1:
+            tsquery = func.tsquery_and(tsquery, func.tsquery_not(excluded))
     return tsquery
+
+
+def has_phrase(query: SearchQuery) -> bool:
+    """A term of several words, whose order only the documents can tell (PostgreSQL)."""
+    return any(len(t.words) > 1 for g in query.groups for t in g) or any(
+        len(t.words) > 1 for t in query.excluded
+    )
 
 
 def postgres_values(query: SearchQuery) -> dict[str, str]:
@@ -382,19 +402,54 @@ def _candidates(
         )  # fmt: skip
     # One pass over the heads' GIN index, hashed, rather than a head read per match.
     in_a_head = select(heads.publication_id).where(in_head)
-    the_rest = (
-        select(index.publication_id, literal(0), literal(0.0, Float), index.published_at)
-        .where(found_in(index.document, tsquery), index.publication_id.not_in(in_a_head),
-               *among.conditions(index.publication_id))
-        .order_by(index.published_at.desc().nulls_last(), index.publication_id.desc())
-        .limit(wanted)
-    )  # fmt: skip
+    the_rest = _newest_matches(query, tsquery, among, in_a_head, wanted)
     # The second branch runs only when the first yields fewer than `wanted` rows.
     both = union_all(head_first, the_rest).limit(wanted).subquery("tiers").c
     cheap_order = (both.tier.desc(), both.cheap.desc(), both.published_at.desc().nulls_last(),
                    both.publication_id.desc())  # fmt: skip
     n = func.row_number().over(order_by=cheap_order).label("n")
     return select(both.publication_id, both.tier, n).subquery("candidates")
+
+
+def _newest_matches(
+    query: SearchQuery,
+    tsquery: ColumnElement[str],
+    among: Among,
+    in_a_head: Select[int],
+    wanted: ColumnElement[int],
+) -> Select[Any]:
+    """Tier 0: the newest `wanted` matches whose head does not hold the query. A word is
+    matched by the GIN index alone, so every match is sorted by date and the first taken.
+    A phrase must be checked in each document, which is read from its TOAST table (~6 µs
+    a document): the documents holding its words are sorted by date first, each carrying
+    only a pointer to its document, and checked newest first until `wanted` match, so a
+    rare phrase among common words reads a few hundred documents, not every one (the
+    OFFSET 0 keeps PostgreSQL from merging the check into the scan)."""
+    index = POSTGRES_INDEX.c
+    newest_first = (index.published_at.desc().nulls_last(), index.publication_id.desc())
+    if not has_phrase(query):
+        return (
+            select(index.publication_id, literal(0), literal(0.0, Float), index.published_at)
+            .where(found_in(index.document, tsquery), index.publication_id.not_in(in_a_head),
+                   *among.conditions(index.publication_id))
+            .order_by(*newest_first)
+            .limit(wanted)
+        )  # fmt: skip
+    holding_the_words = (
+        select(index.publication_id, index.published_at, index.document)
+        .where(found_in(index.document, postgres_words_tsquery(query)),
+               index.publication_id.not_in(in_a_head), *among.conditions(index.publication_id))
+        .order_by(*newest_first)
+        .offset(0)
+        .subquery("holding_the_words")
+    )  # fmt: skip
+    c = holding_the_words.c
+    return (
+        select(c.publication_id, literal(0), literal(0.0, Float), c.published_at)
+        .where(found_in(c.document, tsquery))
+        .order_by(c.published_at.desc().nulls_last(), c.publication_id.desc())
+        .limit(wanted)
+    )
 
 
 def marked_html(passage: str | None) -> str | None:

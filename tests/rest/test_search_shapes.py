@@ -68,3 +68,41 @@ async def test_phrases_count_the_same_in_heads_and_bodies(
     assert response.json()["meta"]["facets"]["authors"] == [
         {"slug": "korean-peninsula-fellow", "name": "Korean Peninsula Fellow", "count": 1}
     ]
+
+
+async def pages_of_hits(client: httpx.AsyncClient, query: str, per_page: int) -> list[str]:
+    """Every hit's slug, page after page, in order."""
+    slugs: list[str] = []
+    for page in range(1, 20):
+        response = await client.get(
+            "/api/v1/search", params={"q": query, "per_page": per_page, "page": page}
+        )
+        assert response.status_code == 200, response.text
+        data = response.json()["data"]
+        if not data:
+            return slugs
+        slugs += [hit["slug"] for hit in data]
+    raise AssertionError("more pages than expected")
+
+
+async def test_a_phrase_in_bodies_pages_through_its_matches_only(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    """Body matches of a phrase are found newest first among publications that hold its
+    words apart, some newer than every match: each match once, no decoy, on every page, and
+    an excluded phrase removes only the publications that hold it."""
+    matches, apart = set(), set()
+    for n in range(24):
+        # Decoys are the newest of each pair, and the newest of all.
+        phrase = await content.publication(f"Report {n}", body=f"On supply chains, note {n}.")
+        decoy = await content.publication(f"Brief {n}", body=f"Chains of supply, note {n}.")
+        matches.add(phrase.slug)
+        apart.add(decoy.slug)
+    hits = await pages_of_hits(client, '"supply chains"', per_page=7)
+    assert sorted(hits) == sorted(matches)
+    hits = await pages_of_hits(client, 'note -"supply chains"', per_page=7)
+    assert sorted(hits) == sorted(apart)
+    hits = await pages_of_hits(client, '"supply chains" OR "brief 3"', per_page=10)
+    assert sorted(hits) == sorted(matches | {"brief-3"})
+    listed = await client.get("/api/v1/publications", params={"q": '"supply chains"'})
+    assert listed.json()["meta"]["total"] == 24

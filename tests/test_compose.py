@@ -61,3 +61,9 @@ def test_the_image_ships_the_migrations_and_the_console_script() -> None:
     for directory in ("api", "models", "migrations"):
         assert f"COPY {directory} ./{directory}" in dockerfile
     assert 'CMD ["colophon", "serve"' in dockerfile
+
+
+def test_postgres_starts_with_a_buffer_cache_an_operator_sets() -> None:
+    command = _compose()["services"]["postgres"]["command"]
+    assert command[0] == "postgres"
+    assert "shared_buffers=${POSTGRES_SHARED_BUFFERS:-512MB}" in command

@@ -56,6 +56,7 @@ from api.services.search_index import (
     write_documents_sqlite,
     write_vectors_postgres,
 )
+from api.services.visibility import visible_from
 from models import (
     Author,
     Category,
@@ -790,6 +791,7 @@ def _search_document(
             record.series_id,
             tuple(sorted(record.category_ids)),
             tuple(sorted(record.author_ids)),
+            visible_from(record.status, record.published_at),
         ),
     )
 

@@ -158,7 +158,7 @@ def _statement(query: SearchQuery, among: Among) -> Select[Any]:
             ).label("wide"),
         )
         .where(found_in(index.document, postgres_tsquery(query)),
-               *among.conditions(index.publication_id))
+               *among.conditions(index.publication_id, index.visible_from))
         .cte("found")
         .prefix_with("MATERIALIZED")
     )  # fmt: skip

@@ -52,6 +52,7 @@ from models import (
     Tag,
     utcnow,
 )
+from models.base import UTCDateTime
 
 P = Publication.__table__.c  # type: ignore[attr-defined]
 
@@ -316,22 +317,27 @@ async def search_publications(
 
 def search_among(filters: PublicationFilter) -> Among:
     """The publications a search may find. For the public: all but the few hidden ones,
-    excluded through a small index (joining the visible ones would cost a lookup per
-    match); an editor's scope is applied as it is."""
+    told by the index rows' copy of their visibility on PostgreSQL, excluded through a
+    small index on SQLite (joining the visible ones would cost a lookup per match); an
+    editor's scope is applied as it is."""
     narrowed = filter_conditions(filters)
     if filters.scope is not None:
         return Among(included=select(P.id).where(visible_in(filters.scope), *narrowed))
     if not narrowed:
         return PUBLIC_SEARCH
-    hidden = select(P.id).where(publicly_hidden())
-    return Among(excluded=hidden, included=select(P.id).where(*narrowed))
+    now = bindparam("search_now", utcnow(), type_=UTCDateTime())
+    return Among(
+        excluded=select(P.id).where(publicly_hidden(now)),
+        included=select(P.id).where(*narrowed),
+        public_at=now,
+    )
 
 
 # The usual search, the public's without filters: built once, its moment taken at each
 # execution, so that the statements over it can be built once per query shape too.
+_SEARCH_NOW = bindparam("search_now", callable_=utcnow, type_=UTCDateTime())
 PUBLIC_SEARCH = Among(
-    excluded=select(P.id).where(publicly_hidden(bindparam("search_now", callable_=utcnow))),
-    fixed=True,
+    excluded=select(P.id).where(publicly_hidden(_SEARCH_NOW)), fixed=True, public_at=_SEARCH_NOW
 )
 
 

@@ -11,11 +11,13 @@ are never syntax: at worst a query finds nothing.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from html import escape
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BindParameter,
     ClauseElement,
     ColumnElement,
     Float,
@@ -37,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.sql import Subquery
 
+from api.services.visibility import visible_by
 from models.base import UTCDateTime
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -62,12 +65,14 @@ POSTGRES_INDEX = table(
     column("document", TSVECTOR()),
     column("published_at", UTCDateTime()),
     column("facet_keys", LargeBinary()),
+    column("visible_from", UTCDateTime()),
 )
 POSTGRES_HEADS = table(
     "publication_search_heads",
     column("publication_id", Integer),
     column("head", TSVECTOR()),
     column("published_at", UTCDateTime()),
+    column("visible_from", UTCDateTime()),
 )
 # How many of the best candidates are ordered by their whole document's rank (PostgreSQL).
 RANKED_WINDOW = 200
@@ -231,16 +236,29 @@ SHAPES_KEPT = 256
 class Among:
     """The publications a search may find, as selects of publication ids: all but
     `excluded` (the few the public may not see), and only `included` when given (what
-    filters or an editor's scope let through)."""
+    filters or an editor's scope let through).
+
+    For the public, `public_at` is the moment asked: PostgreSQL's index rows keep a copy
+    of when each publication becomes visible (`visibility.visible_from`), compared with it
+    instead of excluding the hidden ones by id, which cost ~0.1 µs a match and the list of
+    every draft built for each statement (~80 ms of a broad word's count at 1,000,000)."""
 
     excluded: Select[int] | None = None
     included: Select[int] | None = None
     # Built once and reused (its values are parameters): statements over it can be too.
     fixed: bool = False
+    public_at: BindParameter[datetime] | None = None
 
-    def conditions(self, publication_id: ColumnElement[int]) -> list[ColumnElement[bool]]:
+    def conditions(
+        self,
+        publication_id: ColumnElement[int],
+        visible_from: ColumnElement[datetime] | None = None,
+    ) -> list[ColumnElement[bool]]:
+        """On `visible_from` (an index row's copy) when given and public, else by id."""
         conditions: list[ColumnElement[bool]] = []
-        if self.excluded is not None:
+        if self.public_at is not None and visible_from is not None:
+            conditions.append(visible_by(visible_from, self.public_at))
+        elif self.excluded is not None:
             conditions.append(publication_id.not_in(self.excluded))
         if self.included is not None:
             conditions.append(publication_id.in_(self.included))
@@ -254,7 +272,8 @@ def matching_ids(query: SearchQuery, dialect: str, among: Among) -> Select[int]:
         return select(rowid).where(_fts5_match(query), *among.conditions(rowid))
     index = POSTGRES_INDEX.c
     return select(index.publication_id).where(
-        found_in(index.document, postgres_tsquery(query)), *among.conditions(index.publication_id)
+        found_in(index.document, postgres_tsquery(query)),
+        *among.conditions(index.publication_id, index.visible_from),
     )
 
 
@@ -386,7 +405,7 @@ def _candidates(
     head_first = (
         select(heads.publication_id, literal(1).label("tier"), cheap.label("cheap"),
                heads.published_at)
-        .where(in_head, *among.conditions(heads.publication_id))
+        .where(in_head, *among.conditions(heads.publication_id, heads.visible_from))
         .order_by(cheap.desc(), heads.published_at.desc().nulls_last(),
                   heads.publication_id.desc())
         .limit(wanted)
@@ -431,14 +450,15 @@ def _newest_matches(
         return (
             select(index.publication_id, literal(0), literal(0.0, Float), index.published_at)
             .where(found_in(index.document, tsquery), index.publication_id.not_in(in_a_head),
-                   *among.conditions(index.publication_id))
+                   *among.conditions(index.publication_id, index.visible_from))
             .order_by(*newest_first)
             .limit(wanted)
         )  # fmt: skip
     holding_the_words = (
         select(index.publication_id, index.published_at, index.document)
         .where(found_in(index.document, postgres_words_tsquery(query)),
-               index.publication_id.not_in(in_a_head), *among.conditions(index.publication_id))
+               index.publication_id.not_in(in_a_head),
+               *among.conditions(index.publication_id, index.visible_from))
         .order_by(*newest_first)
         .offset(0)
         .subquery("holding_the_words")

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from api.db import dialect_name
 from api.services.facet_keys import SQL as FACET_KEYS_SQL
 from api.services.facet_keys import encode as encode_facet_keys
+from api.services.visibility import ALWAYS, visible_from_sql
 
 # Names and footnotes in their order on the page (link position, footnote number), so the
 # importer, which assembles the same text itself, indexes exactly what this SQL does.
@@ -93,18 +94,20 @@ def _head(title: str, summary: str, names: str) -> str:
     )
 
 
-# What facets count, copied from the publication and its links (see facet_keys).
-_FACETS = f"p.published_at, {FACET_KEYS_SQL}"
-_FACET_COLUMNS = "published_at, facet_keys"
+# What facets count, copied from the publication and its links (see facet_keys), and from
+# when the public may see it (see visibility).
+_VISIBLE_FROM = visible_from_sql("p.status", "p.published_at")
+_FACETS = f"p.published_at, {FACET_KEYS_SQL}, {_VISIBLE_FROM}"
+_FACET_COLUMNS = "published_at, facet_keys, visible_from"
 _POSTGRES_UPSERT = text(
     f"""
     WITH heads AS (
-        INSERT INTO publication_search_heads (publication_id, head, published_at)
+        INSERT INTO publication_search_heads (publication_id, head, published_at, visible_from)
         SELECT p.id, {_head("p.title", _SUMMARY, _NAMES.format(agg="string_agg"))},
-               p.published_at
+               p.published_at, {_VISIBLE_FROM}
         FROM publications p WHERE p.id = ANY(:ids)
-        ON CONFLICT (publication_id) DO UPDATE SET
-            head = EXCLUDED.head, published_at = EXCLUDED.published_at
+        ON CONFLICT (publication_id) DO UPDATE SET head = EXCLUDED.head,
+            published_at = EXCLUDED.published_at, visible_from = EXCLUDED.visible_from
         RETURNING publication_id, head
     )
     INSERT INTO publication_search (publication_id, document, {_FACET_COLUMNS})
@@ -112,15 +115,16 @@ _POSTGRES_UPSERT = text(
            {_FACETS}
     FROM heads h JOIN publications p ON p.id = h.publication_id
     ON CONFLICT (publication_id) DO UPDATE SET
-        document = EXCLUDED.document,
-        published_at = EXCLUDED.published_at, facet_keys = EXCLUDED.facet_keys
+        document = EXCLUDED.document, published_at = EXCLUDED.published_at,
+        facet_keys = EXCLUDED.facet_keys, visible_from = EXCLUDED.visible_from
     """  # noqa: S608 -- fixed SQL fragments, no user input
 )
-# The heads keep a copy of the date too: it orders their ties.
+# The heads keep a copy of the date too (it orders their ties), and of the visibility.
 _POSTGRES_FACETS = text(
     f"""
     WITH dated AS (
-        UPDATE publication_search_heads h SET published_at = p.published_at
+        UPDATE publication_search_heads h
+        SET (published_at, visible_from) = (p.published_at, {_VISIBLE_FROM})
         FROM publications p WHERE p.id = h.publication_id AND p.id = ANY(:ids)
     )
     UPDATE publication_search s SET ({_FACET_COLUMNS}) = (SELECT {_FACETS})
@@ -157,12 +161,14 @@ _POSTGRES_INDEXES = {
 
 @dataclass(frozen=True, slots=True)
 class FacetKeys:
-    """What facets count for one publication, as the search index keeps a copy of it."""
+    """What facets count for one publication, as the search index keeps a copy of it, and
+    from when the public may see it (`visibility.visible_from`, PostgreSQL)."""
 
     published_at: datetime | None = None
     series_id: int | None = None
     category_ids: tuple[int, ...] = ()
     author_ids: tuple[int, ...] = ()
+    visible_from: datetime | None = None
 
     def postgres_keys(self) -> bytes | None:
         """As PostgreSQL's index row keeps them (see facet_keys)."""
@@ -365,8 +371,8 @@ async def write_vectors_postgres(
             await driver.copy_to_table(table, source=source, columns=columns, format="binary")
 
 
-_ENTRY_COLUMNS = ("publication_id", "document", "published_at", "facet_keys")
-_HEAD_COLUMNS = ("publication_id", "head", "published_at")
+_ENTRY_COLUMNS = ("publication_id", "document", "published_at", "facet_keys", "visible_from")
+_HEAD_COLUMNS = ("publication_id", "head", "published_at", "visible_from")
 
 
 def _entry_rows(
@@ -379,6 +385,7 @@ def _entry_rows(
             _bytes(vector.document),
             _timestamp(facets.published_at),
             _nullable_bytes(facets.postgres_keys()),
+            _timestamp(facets.visible_from),
         ]
 
 
@@ -390,10 +397,13 @@ def _head_rows(
             _bigint(document.publication_id),
             _bytes(vector.head),
             _timestamp(document.facets.published_at),
+            _timestamp(document.facets.visible_from),
         ]
 
 
 _COPY_NULL = struct.pack("!i", -1)
+_NO_BEGINNING = struct.pack("!iq", 8, -(2**63))  # timestamptz '-infinity'
+
 _POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -425,6 +435,8 @@ def _nullable_bytes(value: bytes | None) -> bytes:
 def _timestamp(moment: datetime | None) -> bytes:
     if moment is None:
         return _COPY_NULL
+    if moment == ALWAYS:
+        return _NO_BEGINNING
     delta = moment - _POSTGRES_EPOCH
     microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     return struct.pack("!iq", 8, microseconds)

@@ -1,7 +1,7 @@
 """The one rule for what the public may see. Every public surface filters through it."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import BindParameter, ColumnElement, and_, false, func, literal_column, not_, or_
 from sqlmodel import col
@@ -41,6 +41,33 @@ def is_publicly_visible(publication: Publication, now: datetime | None = None) -
         and publication.published_at is not None
         and publication.published_at <= (now or utcnow())
     )
+
+
+# The same rule as a moment, for the copy the search index keeps of it (PostgreSQL): a
+# publication is visible from `visible_from` on, and never when it is NULL. Published: from
+# always (-infinity); scheduled: from its date; any other status: never.
+ALWAYS = datetime.min.replace(tzinfo=UTC)
+
+
+def visible_from(status: str, published_at: datetime | None) -> datetime | None:
+    if status == PublicationStatus.PUBLISHED:
+        return ALWAYS
+    return published_at if status == PublicationStatus.SCHEDULED else None
+
+
+def visible_from_sql(status: str, published_at: str) -> str:
+    """`visible_from` in SQL, over two columns' expressions (PostgreSQL)."""
+    return (
+        f"CASE {status} WHEN '{PublicationStatus.PUBLISHED}' THEN '-infinity'::timestamptz"
+        f" WHEN '{PublicationStatus.SCHEDULED}' THEN {published_at} END"
+    )
+
+
+def visible_by(
+    visible_from_column: ColumnElement[datetime], now: BindParameter[datetime]
+) -> ColumnElement[bool]:
+    """SQL: `publicly_visible(now)`, from a copy of `visible_from`."""
+    return visible_from_column <= now
 
 
 @dataclass(frozen=True, slots=True)

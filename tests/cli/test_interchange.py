@@ -58,7 +58,7 @@ async def _index_rows(conn: AsyncConnection) -> list[Any]:
         return [(*row[:-1], sorted(row[-1].split(","))) for row in rows]
     query = (
         "SELECT publication_id, document::text, h.head::text, s.published_at, h.published_at, "
-        "facet_keys FROM publication_search s "
+        "s.visible_from, h.visible_from, facet_keys FROM publication_search s "
         "JOIN publication_search_heads h USING (publication_id) ORDER BY 1"
     )
     return [tuple(row) for row in await conn.execute(text(query))]

@@ -106,3 +106,36 @@ async def test_a_phrase_in_bodies_pages_through_its_matches_only(
     assert sorted(hits) == sorted(matches | {"brief-3"})
     listed = await client.get("/api/v1/publications", params={"q": '"supply chains"'})
     assert listed.json()["meta"]["total"] == 24
+
+
+async def test_searches_find_what_the_public_may_see_whatever_the_status_and_moment(
+    client: httpx.AsyncClient, content: Content
+) -> None:
+    """The index's own copy of each publication's visibility (PostgreSQL) says what the
+    rule says: published whatever its date, scheduled once its moment has come, never a
+    draft or an archived one; with and without a filter, in hits, totals and facets."""
+    now = datetime.now(UTC)
+    category = await content.category("Harbours")
+    statuses = {
+        "published-long-ago": (PublicationStatus.PUBLISHED, now - timedelta(days=900)),
+        "published-dated-later": (PublicationStatus.PUBLISHED, now + timedelta(days=30)),
+        "scheduled-and-due": (PublicationStatus.SCHEDULED, now - timedelta(minutes=1)),
+        "scheduled-for-later": (PublicationStatus.SCHEDULED, now + timedelta(days=1)),
+        "a-draft": (PublicationStatus.DRAFT, None),
+        "a-dated-draft": (PublicationStatus.DRAFT, now - timedelta(days=3)),
+        "archived": (PublicationStatus.ARCHIVED, now - timedelta(days=400)),
+    }
+    for slug, (status, moment) in statuses.items():
+        await content.publication(
+            slug.replace("-", " ").capitalize(), slug=slug, status=status,
+            published_at=moment, body="The Rason harbour.", categories=[category],
+        )  # fmt: skip
+    visible = sorted(["published-long-ago", "published-dated-later", "scheduled-and-due"])
+    for params in ({}, {"category": "harbours"}):
+        search = await client.get("/api/v1/search", params={"q": "rason ", **params})
+        listed = await client.get("/api/v1/publications", params={"q": "rason ", **params})
+        body = search.json()
+        assert sorted(hit["slug"] for hit in body["data"]) == visible, params
+        assert body["meta"]["total"] == listed.json()["meta"]["total"] == 3
+        assert sorted(row["slug"] for row in listed.json()["data"]) == visible
+        assert body["meta"]["facets"]["categories"][0]["count"] == 3

@@ -282,8 +282,8 @@ async def reindex_publications(
 
 async def reindex_facets(db: AsyncSession, publication_ids: Sequence[int]) -> None:
     """Bring the index's copy of these publications' facets (date, series, categories,
-    authors) up to date, for changes that leave their text alone: publishing, scheduling,
-    unpublishing."""
+    authors) and, on PostgreSQL, of their visibility up to date, for changes that leave
+    their text alone: publishing, scheduling, unpublishing."""
     if not publication_ids:
         return
     statement = _SQLITE_UPSERT_KEYS if dialect_name(db) == "sqlite" else _POSTGRES_FACETS

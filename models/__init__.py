@@ -13,6 +13,7 @@ from models.publication import (
     PublicationStatus,
     PublicationTag,
 )
+from models.publication_count import PublicationCount
 from models.revision import Revision
 from models.subscriber import Subscriber, SubscriberStatus
 from models.syndication import (
@@ -40,6 +41,7 @@ __all__ = [
     "PublicationAuthor",
     "PublicationCategory",
     "PublicationChange",
+    "PublicationCount",
     "PublicationSlug",
     "PublicationStatus",
     "PublicationTag",

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.schema import Table
 
 from api.db import AnyRow
+from api.services.counts import SITE, public_total, public_totals
 from api.services.lookup import parse_reference
-from api.services.visibility import publicly_visible
 from models import (
     Author,
     Category,
@@ -99,24 +99,13 @@ async def get_entry(db: AsyncSession, kind: Kind, reference: str) -> Entry | Non
 
 
 async def publication_counts(db: AsyncSession, kind: Kind, ids: Sequence[int]) -> dict[int, int]:
-    """How many visible publications each entity has, in one grouped statement."""
-    if not ids:
-        return {}
-    link = _shape(kind).link
-    publications = Publication.__table__  # type: ignore[attr-defined]
-    statement = select(link, func.count()).where(link.in_(ids), publicly_visible())
-    if link.table is not publications:
-        statement = statement.join(publications, publications.c.id == link.table.c.publication_id)
-    statement = statement.group_by(link)
-    return {row[0]: row[1] for row in await db.execute(statement)}
+    """How many visible publications each entity has, in one statement (`counts`)."""
+    return await public_totals(db, kind, _shape(kind).link, ids)
 
 
 async def site_counts(db: AsyncSession) -> dict[str, int]:
     """The "Total Index" and how many of each kind the site has, in one statement."""
-    publications = (
-        select(func.count()).select_from(Publication).where(publicly_visible()).scalar_subquery()
-    )
-    columns = [publications.label("publications")]
+    columns = [public_total(SITE).label("publications")]
     for kind, label in ((Kind.AUTHOR, "authors"), (Kind.CATEGORY, "categories"),
                         (Kind.SERIES, "series"), (Kind.TAG, "tags")):  # fmt: skip
         table = _shape(kind).table

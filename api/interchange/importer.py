@@ -889,7 +889,10 @@ async def _insert(conn: AsyncConnection, model: Any, rows: list[dict[str, Any]])
         return
     table = table_of(model)
     if conn.dialect.name != "postgresql":
-        await conn.execute(table.insert(), rows)
+        if model in _LINK_MODELS:
+            await _insert_links_sqlite(conn, table, rows)
+        else:
+            await conn.execute(table.insert(), rows)
         return
     columns = list(rows[0])  # every row has these keys, in this order
     records = [tuple(row.values()) for row in rows]
@@ -904,6 +907,24 @@ async def _insert(conn: AsyncConnection, model: Any, rows: list[dict[str, Any]])
         if getattr(exc, "sqlstate", None) is None or _refused_by_constraint(exc):
             raise
         raise ImportProblem(table.name, None, None, "the database refused a value") from exc
+
+
+# Link tables: integers only, and rows that fire the publication counts' triggers.
+_LINK_MODELS = (PublicationAuthor, PublicationCategory, PublicationTag)
+
+
+async def _insert_links_sqlite(
+    conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]
+) -> None:
+    """A batch of link rows in one statement, read from a JSON array. SQLite opens a
+    statement journal at each execution of a statement that fires triggers: executed once
+    per row, the counts' triggers cost ~15 µs a link; executed once, under 1."""
+    columns = list(rows[0])
+    values = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(columns)))
+    await conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {values} FROM json_each(?)",  # noqa: S608 -- the table's own names
+        (json.dumps([list(row.values()) for row in rows]),),
+    )
 
 
 def _json_at(record: tuple[Any, ...], index: int) -> tuple[Any, ...]:

@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import select
 
+from api import migrate
 from api.db import create_engine, create_sessionmaker
 from api.demo.generator import write_dataset
 from api.interchange.importer import import_directory
@@ -256,3 +257,26 @@ def _reshuffle(path: Path) -> None:
 
 async def _series(session: AsyncSession, slug: str) -> Series:
     return (await session.execute(select(Series).where(Series.slug == slug))).scalar_one()
+
+
+async def test_upgrading_a_site_counts_what_it_already_holds(
+    databases: DatabaseFactory, template: Database, tmp_path: Path
+) -> None:
+    """From the release before the counts, with content: the migration counts it all."""
+    database = await databases.clone(template)
+    write_dataset(tmp_path / "site", SITE_SIZE)
+    engine = create_engine(database.url)
+    try:
+        await import_directory(engine, tmp_path / "site")
+        before = await _checked_counts(engine)
+        await migrate.downgrade(engine, COUNTS_REVISION_PARENT)
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+        assert "publication_counts" not in tables
+        await migrate.upgrade(engine)
+        assert await _checked_counts(engine) == before
+    finally:
+        await engine.dispose()
+
+
+COUNTS_REVISION_PARENT = "e7b3c1d9a4f2"

@@ -43,6 +43,8 @@ LINKS = (
 )
 TERMS = (("categories", "category"), ("authors", "author"), ("tags", "tag"), ("series", "series"))
 PUBLISHED = "'published'"
+# The transaction-level advisory lock a write takes before it changes a count (`_apply`).
+COUNTS_LOCK = 7_281_004_411
 
 
 def upgrade() -> None:
@@ -104,18 +106,27 @@ _BACKFILL = f"""
 
 def _apply(deltas: str, prefix: str = "") -> str:
     """Add each (kind, term_id, n) of `deltas` to its count: rises are upserted, falls only
-    lower rows that exist."""
+    lower rows that exist. A write that changes a count first takes `COUNTS_LOCK` until it
+    commits, so writers of counts go one at a time: each may lower some counts in one
+    statement and raise others in the next (new links replacing old ones), and two taking
+    rows in different orders would deadlock. Every such write also raises the content
+    version, whose one row serialized them already at their end."""
+    with_prefix = f"WITH {prefix.rstrip().rstrip(',')} " if prefix else ""
     return f"""
-    WITH {prefix} deltas AS (
-        SELECT kind, term_id, sum(n) AS n FROM ({deltas}) AS d(kind, term_id, n)
-        GROUP BY kind, term_id
-    ), lowered AS (
-        UPDATE publication_counts c SET published = c.published + deltas.n FROM deltas
-        WHERE deltas.n < 0 AND c.kind = deltas.kind AND c.term_id = deltas.term_id
-    )
-    INSERT INTO publication_counts AS c (kind, term_id, published)
-    SELECT kind, term_id, n FROM deltas WHERE n > 0
-    ON CONFLICT (kind, term_id) DO UPDATE SET published = c.published + EXCLUDED.published;
+    FOR d IN {with_prefix}
+        SELECT kind, term_id, sum(n) AS n FROM ({deltas}) AS x(kind, term_id, n)
+        GROUP BY kind, term_id HAVING sum(n) <> 0 ORDER BY kind, term_id
+    LOOP
+        PERFORM pg_advisory_xact_lock({COUNTS_LOCK});
+        IF d.n > 0 THEN
+            INSERT INTO publication_counts AS c (kind, term_id, published)
+            VALUES (d.kind, d.term_id, d.n)
+            ON CONFLICT (kind, term_id) DO UPDATE SET published = c.published + EXCLUDED.published;
+        ELSE
+            UPDATE publication_counts SET published = published + d.n
+            WHERE kind = d.kind AND term_id = d.term_id;
+        END IF;
+    END LOOP;
     """
 
 
@@ -130,7 +141,7 @@ def _postgres_trigger(
         name,
         [
             f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN {body} RETURN {returned}; END $$""",
+        DECLARE d record; BEGIN {body} RETURN {returned}; END $$""",
             f"""CREATE TRIGGER {name} {timing} ON {table} {references}
         FOR EACH {"ROW" if per_row else "STATEMENT"} EXECUTE FUNCTION {name}()""",
         ],
@@ -169,7 +180,7 @@ def _postgres() -> list[Trigger]:
         ),
         _postgres_trigger(
             "publications", "publications_deleting", "BEFORE DELETE", "",
-            f"IF OLD.status = {PUBLISHED} THEN "
+            f"IF OLD.status = {PUBLISHED} THEN PERFORM pg_advisory_xact_lock({COUNTS_LOCK}); "
             + " ".join(f"DELETE FROM {link} WHERE publication_id = OLD.id;" for link, _, _ in LINKS)
             + " UPDATE publication_counts SET published = published - 1"
             " WHERE (kind = 'all' AND term_id = 0) OR (kind = 'series' AND term_id = OLD.series_id);"

@@ -3,6 +3,7 @@
 editor API, an import or plain SQL, each list says it holds as many publications as it
 lists, and the kept counts are what counting from scratch gives."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -280,3 +281,52 @@ async def test_upgrading_a_site_counts_what_it_already_holds(
 
 
 COUNTS_REVISION_PARENT = "e7b3c1d9a4f2"
+
+
+async def test_two_writers_moving_links_across_the_same_terms_both_commit(
+    databases: DatabaseFactory, template: Database
+) -> None:
+    """Each writer lowers one term's count, then raises the other's, in opposite orders. On
+    PostgreSQL, taking the two count rows as they come would deadlock: the first to
+    change a count holds the counts' lock until it commits, and the other waits."""
+    database = await databases.clone(template)
+    engine = create_engine(database.url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            content = Content(session)
+            x, y = await content.category("X"), await content.category("Y")
+            first = await content.publication("First", categories=[y])
+            second = await content.publication("Second", categories=[x])
+            ids = {"x": x.id, "y": y.id, "first": first.id, "second": second.id}
+        move = text(
+            "UPDATE publication_categories SET category_id = :to WHERE publication_id = :id"
+        )
+        unlink = text("DELETE FROM publication_categories WHERE publication_id = :id")
+        link = text("INSERT INTO publication_categories VALUES (:id, :to, 0)")
+
+        async def other_writer(started: asyncio.Event) -> None:
+            async with engine.connect() as conn, conn.begin():
+                started.set()
+                await conn.execute(unlink, {"id": ids["second"]})  # waits for the first
+                await conn.execute(link, {"id": ids["second"], "to": ids["y"]})
+
+        async with engine.connect() as conn:
+            async with conn.begin():
+                await conn.execute(unlink, {"id": ids["first"]})  # Y lowered
+                started = asyncio.Event()
+                other = asyncio.create_task(other_writer(started))
+                await started.wait()
+                await asyncio.sleep(0.3)  # the other writer reaches its first change
+                await conn.execute(link, {"id": ids["first"], "to": ids["x"]})  # X raised
+            await asyncio.wait_for(other, timeout=30)
+            async with conn.begin():
+                await conn.execute(move, {"id": ids["first"], "to": ids["y"]})
+        async with create_sessionmaker(engine)() as session:
+            kept = await kept_counts(session)
+            assert kept == await recounted(session)
+            x_id, y_id = ids["x"], ids["y"]
+            # Both moved to the other's term, then the first moved back to Y in place.
+            assert kept.get(("category", x_id or 0), 0) == 0
+            assert kept[("category", y_id or 0)] == 2
+    finally:
+        await engine.dispose()

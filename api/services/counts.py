@@ -44,17 +44,21 @@ def public_total(
     """SQL: how many publications the public may see at `now`, on the site (`SITE`) or
     of one term (`term_id`, tied to publications by `link`: a link table's term column, or
     the publications' own `series_id`)."""
-    counted = (
-        select(COUNTS.c.published)
-        .where(
-            COUNTS.c.kind == kind, COUNTS.c.term_id == (literal(0) if term_id is None else term_id)
-        )
-        .scalar_subquery()
-    )
     due = select(func.count()).select_from(PUBLICATIONS).where(scheduled_and_due(now))
     if link is not None and term_id is not None:
         due = due.where(_tied(link, term_id))
-    return func.coalesce(counted, 0) + due.scalar_subquery()
+    return func.coalesce(kept_count(kind, term_id), 0) + due.scalar_subquery()
+
+
+def kept_count(kind: str, term_id: ColumnElement[int] | None = None) -> ColumnElement[int]:
+    """SQL: the published publications counted for the site (`SITE`) or a term; NULL for a
+    term never counted."""
+    term = literal(0) if term_id is None else term_id
+    return (
+        select(COUNTS.c.published)
+        .where(COUNTS.c.kind == kind, COUNTS.c.term_id == term)
+        .scalar_subquery()
+    )
 
 
 async def public_totals(

@@ -390,3 +390,40 @@ async def test_relations_in_order_as_every_other_read_shows_them(
     assert detail["footnotes"][0] == {"number": 1, "text": "One.", "url": None, "citation": None}
     assert detail["footnotes"][1]["citation"] == citation
     assert detail["categories"] == listed["categories"]
+
+
+@pytest.mark.parametrize("order", ["newest", "title"])
+async def test_a_terms_pages_are_the_same_whatever_its_share_of_the_site(
+    client: httpx.AsyncClient, content: Content, order: str
+) -> None:
+    """On PostgreSQL a term's page is read one of two ways, by the term's share of the site
+    and how deep the page is (`publications._term_page`): a broad term's first pages walk
+    the site's list, a narrow term's and deep pages read the term's links. Each way pages
+    through the same publications in the same order, drafts and the undue left out."""
+    broad, narrow = await content.category("Broad"), await content.category("Narrow")
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for n in range(40):
+        await content.publication(
+            f"Piece {n:02}",
+            published_at=start + timedelta(days=(n * 7) % 40),
+            categories=[broad] if n % 8 else [narrow],
+            status=PublicationStatus.DRAFT if n % 13 == 5 else PublicationStatus.PUBLISHED,
+        )
+    later = datetime.now(UTC) + timedelta(days=30)
+    await content.publication(
+        "Later", status=PublicationStatus.SCHEDULED, published_at=later, categories=[broad, narrow]
+    )
+    sort = "" if order == "newest" else "&sort=title"
+    for slug in ("broad", "narrow"):
+        whole = await slugs(client, f"category={slug}{sort}")
+        assert whole
+        assert "later" not in whole
+        for size in (3, 7, 20):
+            paged: list[str] = []
+            for page in range(1, len(whole) // size + 2):
+                answer = await client.get(
+                    f"{API}?category={slug}&per_page={size}&page={page}{sort}"
+                )
+                paged += [item["slug"] for item in answer.json()["data"]]
+                assert answer.json()["meta"]["total"] == len(whole)
+            assert paged == whole, (slug, size)
